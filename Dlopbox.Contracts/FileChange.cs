@@ -1,0 +1,81 @@
+using System.Text.Json.Serialization;
+
+namespace Dlopbox.Contracts;
+
+/// <summary>What happened to a path in the master tree.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ChangeKind>))]
+public enum ChangeKind
+{
+    /// <summary>A file was created or its content replaced; carries size, mtime and hash.</summary>
+    [JsonStringEnumMemberName("write")] Write,
+
+    /// <summary>A directory exists (possibly empty).</summary>
+    [JsonStringEnumMemberName("mkdir")] Mkdir,
+
+    /// <summary>A file or a whole directory is gone.</summary>
+    [JsonStringEnumMemberName("delete")] Delete,
+
+    /// <summary>A file or a whole directory was renamed from <see cref="FileChange.OldPath"/>.</summary>
+    [JsonStringEnumMemberName("move")] Move,
+}
+
+/// <summary>
+/// One change of the master tree, as the watcher saw it. Paths are relative to the master dir,
+/// '/'-separated and normalized (see <see cref="PathRules"/>).
+/// </summary>
+public sealed record FileChange
+{
+    public required ChangeKind Kind { get; init; }
+
+    public required string Path { get; init; }
+
+    /// <summary>Source path of a <see cref="ChangeKind.Move"/>; null otherwise.</summary>
+    public string? OldPath { get; init; }
+
+    /// <summary>True when the path is (or was) a directory.</summary>
+    public bool IsDir { get; init; }
+
+    /// <summary>File size in bytes (writes, and moves of files so a replica missing the source can download it).</summary>
+    public long? Size { get; init; }
+
+    /// <summary>Last write time of the file, UTC, 100 ns precision.</summary>
+    public DateTimeOffset? Mtime { get; init; }
+
+    /// <summary>Lower-case hex SHA-256 of the bytes the watcher read.</summary>
+    public string? Sha256 { get; init; }
+
+    public static FileChange Write(string path, long size, DateTimeOffset mtime, string sha256) =>
+        new() { Kind = ChangeKind.Write, Path = path, Size = size, Mtime = mtime, Sha256 = sha256 };
+
+    public static FileChange Mkdir(string path) => new() { Kind = ChangeKind.Mkdir, Path = path, IsDir = true };
+
+    public static FileChange Delete(string path, bool isDir) => new() { Kind = ChangeKind.Delete, Path = path, IsDir = isDir };
+
+    public static FileChange MoveDir(string oldPath, string path) =>
+        new() { Kind = ChangeKind.Move, OldPath = oldPath, Path = path, IsDir = true };
+
+    public static FileChange MoveFile(string oldPath, string path, long size, DateTimeOffset mtime, string sha256) =>
+        new() { Kind = ChangeKind.Move, OldPath = oldPath, Path = path, Size = size, Mtime = mtime, Sha256 = sha256 };
+}
+
+/// <summary>Body of <c>POST /events</c>: the changes one watcher sends at once, in the order they happened.</summary>
+public sealed record EventBatch
+{
+    /// <summary>Host name (or configured name) of the watcher that saw the changes.</summary>
+    public required string Source { get; init; }
+
+    public required IReadOnlyList<FileChange> Events { get; init; }
+}
+
+/// <summary>Answer of <c>POST /events</c> once the broker confirmed every event of the batch.</summary>
+public sealed record EventBatchAccepted(int Accepted);
+
+/// <summary>Body of one message of the event stream. The message's stream offset is its sequence number.</summary>
+public sealed record ChangeRecord
+{
+    public required FileChange Change { get; init; }
+
+    public required string Source { get; init; }
+
+    public required DateTimeOffset ReceivedAt { get; init; }
+}
