@@ -1,5 +1,21 @@
+using Dlopbox.Interface.Api;
+using Dlopbox.Interface.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
+
 builder.AddServiceDefaults();
+builder.AddEventStream();
+builder.AddMasterIndex();
+builder.Services.AddProblemDetails();
+builder.Services.ConfigureHttpJsonOptions(json =>
+    json.SerializerOptions.TypeInfoResolverChain.Insert(0, Dlopbox.Contracts.DlopboxJsonContext.Default));
+
 var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
 app.MapDefaultEndpoints();
+app.MapEventsApi();
+app.MapSnapshotApi();
+
 app.Run();

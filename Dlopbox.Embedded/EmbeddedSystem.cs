@@ -1,0 +1,139 @@
+using System.Security.Cryptography;
+using Dlopbox.Contracts;
+
+namespace Dlopbox.Embedded;
+
+/// <summary>
+/// The whole dlopbox system on one machine, no Docker: a private RabbitMQ node, nginx serving the
+/// master dir, the Interface, the Watcher and one Client per replica dir, each a real process.
+/// </summary>
+public sealed class EmbeddedSystem : IAsyncDisposable
+{
+    private EmbeddedSystem(EmbeddedSystemOptions options, EmbeddedRabbitMq broker, EmbeddedNginx files)
+    {
+        Options = options;
+        Broker = broker;
+        Files = files;
+    }
+
+    public EmbeddedSystemOptions Options { get; }
+
+    public EmbeddedRabbitMq Broker { get; }
+
+    public EmbeddedNginx Files { get; }
+
+    public ServiceProcess Interface { get; private set; } = null!;
+
+    public ServiceProcess Watcher { get; private set; } = null!;
+
+    public IReadOnlyList<ServiceProcess> Clients { get; private set; } = [];
+
+    public string WatcherToken { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+
+    public IEnumerable<ServiceProcess> Services => [Interface, Watcher, .. Clients];
+
+    public static async Task<EmbeddedSystem> StartAsync(EmbeddedSystemOptions options, CancellationToken cancellationToken)
+    {
+        var state = Path.GetFullPath(options.StateDir);
+        Directory.CreateDirectory(options.MasterDir);
+        foreach (var replica in options.ReplicaDirs)
+            Directory.CreateDirectory(replica);
+
+        var interfaceUser = BrokerUser.Interface(BrokerUser.NewPassword());
+        var clientUser = BrokerUser.Client(BrokerUser.NewPassword(), WireNames.EventStream);
+
+        // RabbitMQ takes ~8 s to boot and nginx a moment: start them side by side.
+        var brokerStart = EmbeddedRabbitMq.StartAsync(Path.Combine(state, "rabbitmq"), [interfaceUser, clientUser], echo: false, cancellationToken);
+        var filesStart = EmbeddedNginx.StartAsync(Path.Combine(state, "nginx"), options.MasterDir, options.Echo, cancellationToken);
+        EmbeddedRabbitMq? broker = null;
+        EmbeddedNginx? files = null;
+        try
+        {
+            broker = await brokerStart;
+            files = await filesStart;
+        }
+        catch
+        {
+            if (broker is not null)
+                await broker.DisposeAsync();
+            else if (brokerStart.IsCompletedSuccessfully)
+                await brokerStart.Result.DisposeAsync();
+            if (filesStart.IsCompletedSuccessfully)
+                await filesStart.Result.DisposeAsync();
+            throw;
+        }
+
+        var system = new EmbeddedSystem(options, broker, files);
+        try
+        {
+            system.CreateServices(state, interfaceUser, clientUser);
+            await system.StartServicesAsync(cancellationToken);
+        }
+        catch
+        {
+            await system.DisposeAsync();
+            throw;
+        }
+        return system;
+    }
+
+    private void CreateServices(string state, BrokerUser interfaceUser, BrokerUser clientUser)
+    {
+        var logs = Path.Combine(state, "logs");
+        var interfacePort = Options.InterfacePort == 0 ? LocalPorts.Free() : Options.InterfacePort;
+        var interfaceUrl = $"http://127.0.0.1:{interfacePort}";
+
+        var interfaceEnvironment = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__" + WireNames.RabbitConnection] = interfaceUser.AmqpUri(Broker.Port),
+            ["Interface__WatcherToken"] = WatcherToken,
+            ["Interface__DataDir"] = Path.Combine(state, "interface"),
+        };
+        foreach (var (key, value) in Options.InterfaceSettings)
+            interfaceEnvironment[key] = value;
+        Interface = new ServiceProcess("interface", "Dlopbox.Interface", interfacePort, interfaceEnvironment, logs, Options.Echo);
+
+        Watcher = new ServiceProcess("watcher", "Dlopbox.Watcher", LocalPorts.Free(), new Dictionary<string, string?>
+        {
+            ["Watcher__MasterDir"] = Path.GetFullPath(Options.MasterDir),
+            ["Watcher__StateDir"] = Path.Combine(state, "watcher"),
+            ["Watcher__Token"] = WatcherToken,
+            ["Watcher__Mode"] = Options.WatcherMode,
+            ["services__" + WireNames.InterfaceService + "__http__0"] = interfaceUrl,
+        }, logs, Options.Echo);
+
+        Clients = Options.ReplicaDirs.Select((replica, i) => new ServiceProcess($"client-{i + 1}", "Dlopbox.Client", LocalPorts.Free(),
+            new Dictionary<string, string?>
+            {
+                ["ConnectionStrings__" + WireNames.RabbitConnection] = clientUser.AmqpUri(Broker.Port),
+                ["Client__ReplicaDir"] = Path.GetFullPath(replica),
+                ["Client__StateDir"] = Path.Combine(state, $"client-{i + 1}"),
+                ["Client__Name"] = $"client-{i + 1}",
+                ["services__" + WireNames.InterfaceService + "__http__0"] = interfaceUrl,
+                ["services__" + WireNames.FilesService + "__http__0"] = Files.BaseUrl,
+            }, logs, Options.Echo)).ToList();
+    }
+
+    private async Task StartServicesAsync(CancellationToken cancellationToken)
+    {
+        // The Interface declares the stream; clients (read-only users) can only subscribe once it exists.
+        Interface.Start();
+        await Interface.WaitHealthyAsync(Options.StartTimeout, cancellationToken);
+        Watcher.Start();
+        foreach (var client in Clients)
+            client.Start();
+        await Task.WhenAll(Services.Select(s => s.WaitHealthyAsync(Options.StartTimeout, cancellationToken)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Producers first, so nothing is mid-flight towards a service that is already gone.
+        if (Watcher is not null)
+            await Watcher.DisposeAsync();
+        await Task.WhenAll(Clients.Select(c => c.DisposeAsync().AsTask()));
+        if (Interface is not null)
+            await Interface.DisposeAsync();
+        await Files.DisposeAsync();
+        await Broker.DisposeAsync();
+    }
+}

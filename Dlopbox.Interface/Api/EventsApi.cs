@@ -1,0 +1,114 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dlopbox.Contracts;
+using Dlopbox.Interface.EventStream;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace Dlopbox.Interface.Api;
+
+/// <summary><c>POST /events</c>: the watcher's batches, checked, then appended to the stream.</summary>
+public static partial class EventsApi
+{
+    public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(WireNames.EventsRoute, PostEventsAsync)
+            .AddEndpointFilter(RequireWatcherToken)
+            .WithName("PostEvents");
+        return app;
+    }
+
+    private static async Task<IResult> PostEventsAsync(
+        HttpContext context,
+        IOptions<InterfaceOptions> options,
+        StreamPublisher publisher,
+        TimeProvider clock,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        var logger = loggers.CreateLogger(typeof(EventsApi));
+        var limits = options.Value;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+            bodyLimit.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+        if (context.Request.ContentLength > limits.MaxRequestBodyBytes)
+            return TooLarge($"The body may hold at most {limits.MaxRequestBodyBytes} bytes.");
+
+        EventBatch? batch;
+        try
+        {
+            batch = await JsonSerializer.DeserializeAsync(context.Request.Body, DlopboxJsonContext.Default.EventBatch, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            var field = string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path;
+            LogMalformed(logger, field, ex.Message);
+            return Results.ValidationProblem(
+                new Dictionary<string, string[]> { [field] = [ex.Message] },
+                title: "The batch is not valid JSON of the expected shape.");
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge($"The body may hold at most {limits.MaxRequestBodyBytes} bytes.");
+        }
+        if (batch is null)
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["must be a batch object"] });
+        if (batch.Events.Count > limits.MaxBatchEvents)
+            return TooLarge($"A batch may hold at most {limits.MaxBatchEvents} events; split it.");
+
+        var errors = EventBatchValidator.Validate(batch, limits.MaxFileSize);
+        if (errors.Count > 0)
+        {
+            foreach (var (field, messages) in errors)
+                LogRefused(logger, batch.Source, field, string.Join("; ", messages));
+            return Results.ValidationProblem(errors, title: "Some events of the batch are invalid; none was accepted.");
+        }
+
+        var receivedAt = clock.GetUtcNow();
+        var records = batch.Events
+            .Select(change => new ChangeRecord { Change = change, Source = batch.Source, ReceivedAt = receivedAt })
+            .ToList();
+        try
+        {
+            await publisher.PublishAsync(records, cancellationToken);
+        }
+        catch (StreamUnavailableException)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "The event stream is unavailable.", detail: "Nothing of this batch was acknowledged; send it again.");
+        }
+        return Results.Accepted(value: new EventBatchAccepted(records.Count));
+    }
+
+    private static IResult TooLarge(string detail) =>
+        Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The batch is too large.", detail: detail);
+
+    /// <summary>Only the watcher may append: it presents the shared bearer token (compared in constant time).</summary>
+    private static async ValueTask<object?> RequireWatcherToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var expected = http.RequestServices.GetRequiredService<IOptions<InterfaceOptions>>().Value.WatcherToken;
+        var header = http.Request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        var presented = header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : "";
+        if (presented.Length == 0
+            || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected)))
+        {
+            LogUnauthorized(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(EventsApi)),
+                http.Connection.RemoteIpAddress?.ToString());
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "A valid bearer token is required.");
+        }
+        return await next(context);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a malformed batch at {Field}: {Reason}")]
+    private static partial void LogMalformed(ILogger logger, string field, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a batch from {Source}: {Field} {Reason}")]
+    private static partial void LogRefused(ILogger logger, string source, string field, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a batch without a valid token from {Remote}")]
+    private static partial void LogUnauthorized(ILogger logger, string? remote);
+}

@@ -1,0 +1,31 @@
+using Dlopbox.Interface.EventStream;
+using Dlopbox.Interface.Index;
+
+namespace Dlopbox.Interface.Extensions;
+
+public static class InterfaceServiceExtensions
+{
+    /// <summary>The broker connection, the stream's declaration and the confirmed publisher.</summary>
+    public static IHostApplicationBuilder AddEventStream(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<InterfaceOptions>()
+            .BindConfiguration(InterfaceOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RabbitConnectionProvider>();
+        builder.Services.AddSingleton<StreamTopology>();
+        builder.Services.AddSingleton<StreamPublisher>();
+        return builder;
+    }
+
+    /// <summary>The index of the master tree, kept current by following the stream; it answers <c>/snapshot</c>.</summary>
+    public static IHostApplicationBuilder AddMasterIndex(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<MasterIndex>();
+        builder.Services.AddSingleton<StreamIndexer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StreamIndexer>());
+        builder.Services.AddHealthChecks().AddCheck<StreamIndexer>("event-stream", tags: ["ready"]);
+        return builder;
+    }
+}

@@ -1,0 +1,112 @@
+using Dlopbox.Contracts;
+
+namespace Dlopbox.Interface.Index;
+
+/// <summary>
+/// The current tree of the master as told by the stream: path → entry, plus the offset of the last
+/// message applied. A <see cref="Snapshot"/> taken from it is consistent at that offset.
+/// </summary>
+public sealed class MasterIndex
+{
+    private readonly Lock _lock = new();
+    private readonly PathIndex<SnapshotEntry> _entries = new();
+    private long _offset = -1;
+
+    public long Offset
+    {
+        get
+        {
+            lock (_lock)
+                return _offset;
+        }
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+                return _entries.Count;
+        }
+    }
+
+    public Snapshot TakeSnapshot()
+    {
+        lock (_lock)
+            return new Snapshot(_offset, _entries.All().Select(e => e.Value).ToList());
+    }
+
+    /// <summary>Applies the change carried by the stream message at <paramref name="offset"/>. Messages at or before the current offset are ignored.</summary>
+    public void Apply(long offset, FileChange change)
+    {
+        lock (_lock)
+        {
+            if (offset <= _offset)
+                return;
+            _offset = offset;
+            switch (change.Kind)
+            {
+                case ChangeKind.Write:
+                    ReplaceWith(change.Path, FileEntry(change.Path, change, offset));
+                    break;
+                case ChangeKind.Mkdir:
+                    if (!(_entries.TryGet(change.Path, out var existing) && existing.IsDir))
+                        ReplaceWith(change.Path, DirEntry(change.Path, offset));
+                    break;
+                case ChangeKind.Delete:
+                    _entries.RemoveTree(change.Path);
+                    break;
+                case ChangeKind.Move when change.OldPath is { } oldPath && _entries.Contains(oldPath):
+                    AddMissingParents(change.Path, offset);
+                    _entries.MoveTree(oldPath, change.Path);
+                    _entries.TryGet(change.Path, out var moved);
+                    _entries.Set(change.Path, moved with { Path = change.Path, Offset = offset });
+                    RebaseDescendants(change.Path);
+                    break;
+                case ChangeKind.Move:
+                    // The source was never seen (it cannot happen with one watcher); keep what we can know.
+                    ReplaceWith(change.Path, change.IsDir ? DirEntry(change.Path, offset) : FileEntry(change.Path, change, offset));
+                    break;
+            }
+        }
+    }
+
+    private void ReplaceWith(string path, SnapshotEntry entry)
+    {
+        _entries.RemoveTree(path);
+        AddMissingParents(path, entry.Offset);
+        _entries.Set(path, entry);
+    }
+
+    private void RebaseDescendants(string path)
+    {
+        foreach (var (key, value) in _entries.Subtree(path).ToList())
+        {
+            if (!string.Equals(key, value.Path, StringComparison.Ordinal))
+                _entries.Set(key, value with { Path = key });
+        }
+    }
+
+    /// <summary>Makes every ancestor a dir entry (a file in the way is replaced). Call before adding below it.</summary>
+    private void AddMissingParents(string path, long offset)
+    {
+        for (var parent = PathRules.Parent(path); parent is not null; parent = PathRules.Parent(parent))
+        {
+            if (_entries.TryGet(parent, out var entry) && entry.IsDir)
+                return;
+            _entries.RemoveTree(parent);
+            _entries.Set(parent, DirEntry(parent, offset));
+        }
+    }
+
+    private static SnapshotEntry FileEntry(string path, FileChange change, long offset) => new()
+    {
+        Path = path,
+        Size = change.Size ?? 0,
+        Mtime = change.Mtime,
+        Sha256 = change.Sha256,
+        Offset = offset,
+    };
+
+    private static SnapshotEntry DirEntry(string path, long offset) => new() { Path = path, IsDir = true, Offset = offset };
+}

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Dlopbox.Contracts;
+using Dlopbox.Interface.EventStream;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Dlopbox.Interface.Index;
+
+/// <summary>
+/// Follows the event stream and keeps <see cref="MasterIndex"/> current. It resumes after the index's
+/// own offset whenever the broker connection is replaced, so nothing is applied twice or skipped.
+/// </summary>
+public sealed partial class StreamIndexer(
+    RabbitConnectionProvider connections,
+    StreamTopology topology,
+    MasterIndex index,
+    ILogger<StreamIndexer> logger) : BackgroundService, IHealthCheck
+{
+    private const ushort Prefetch = 2000;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    private volatile bool _consuming;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(200);
+        var outage = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ConsumeUntilBrokenAsync(() =>
+                {
+                    if (outage)
+                        LogReconnected(logger, index.Offset);
+                    outage = false;
+                    backoff = TimeSpan.FromMilliseconds(200);
+                }, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                if (!outage)
+                    LogBrokerLost(logger, ex.Message);
+                outage = true;
+            }
+            _consuming = false;
+            await Task.Delay(backoff, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        }
+    }
+
+    private async Task ConsumeUntilBrokenAsync(Action onSubscribed, CancellationToken stoppingToken)
+    {
+        var connection = await connections.GetAsync(stoppingToken);
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
+        await topology.DeclareAsync(channel, stoppingToken);
+        await channel.BasicQosAsync(0, Prefetch, global: false, stoppingToken);
+
+        var broken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        var unacked = 0;
+        consumer.ReceivedAsync += async (_, delivery) =>
+        {
+            var offset = ReadOffset(delivery);
+            try
+            {
+                var record = JsonSerializer.Deserialize(delivery.Body.Span, DlopboxJsonContext.Default.ChangeRecord);
+                if (record is not null)
+                    index.Apply(offset, record.Change);
+            }
+            catch (JsonException ex)
+            {
+                LogUnreadableMessage(logger, offset, ex.Message);
+            }
+            // Stream acks only grant credit: acking in groups keeps deliveries flowing without a frame per message.
+            if (++unacked >= Prefetch / 4)
+            {
+                unacked = 0;
+                await channel.BasicAckAsync(delivery.DeliveryTag, multiple: true, stoppingToken);
+            }
+        };
+        consumer.ShutdownAsync += (_, args) =>
+        {
+            broken.TrySetException(new InvalidOperationException($"consumer stopped: {args.ReplyText}"));
+            return Task.CompletedTask;
+        };
+        channel.ChannelShutdownAsync += (_, args) =>
+        {
+            broken.TrySetException(new InvalidOperationException($"channel closed: {args.ReplyText}"));
+            return Task.CompletedTask;
+        };
+
+        var start = index.Offset + 1;
+        await channel.BasicConsumeAsync(topology.StreamName, autoAck: false, consumerTag: string.Empty,
+            noLocal: false, exclusive: false,
+            arguments: new Dictionary<string, object?> { ["x-stream-offset"] = start },
+            consumer: consumer, cancellationToken: stoppingToken);
+        _consuming = true;
+        LogFollowing(logger, topology.StreamName, start);
+        onSubscribed();
+
+        await broken.Task.WaitAsync(stoppingToken);
+    }
+
+    private static long ReadOffset(BasicDeliverEventArgs delivery) =>
+        delivery.BasicProperties.Headers?.TryGetValue("x-stream-offset", out var value) == true && value is long offset
+            ? offset
+            : throw new InvalidOperationException("A stream delivery carried no x-stream-offset header.");
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_consuming
+            ? HealthCheckResult.Healthy($"following the stream at offset {index.Offset}")
+            : HealthCheckResult.Unhealthy("not following the event stream"));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Following stream {Stream} from offset {Offset}")]
+    private static partial void LogFollowing(ILogger logger, string stream, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the event stream ({Reason}); retrying with backoff")]
+    private static partial void LogBrokerLost(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event stream back; index at offset {Offset}")]
+    private static partial void LogReconnected(ILogger logger, long offset);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stream message at offset {Offset} is not a change record: {Reason}")]
+    private static partial void LogUnreadableMessage(ILogger logger, long offset, string reason);
+}
