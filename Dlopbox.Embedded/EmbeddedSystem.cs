@@ -26,7 +26,11 @@ public sealed class EmbeddedSystem : IAsyncDisposable
 
     public ServiceProcess Watcher { get; private set; } = null!;
 
-    public IReadOnlyList<ServiceProcess> Clients { get; private set; } = [];
+    public IReadOnlyList<ServiceProcess> Clients => _clients;
+
+    private readonly List<ServiceProcess> _clients = [];
+    private BrokerUser _clientUser = null!;
+    private string _state = "";
 
     public string WatcherToken { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
@@ -80,6 +84,8 @@ public sealed class EmbeddedSystem : IAsyncDisposable
     private void CreateServices(string state, BrokerUser interfaceUser, BrokerUser clientUser)
     {
         var logs = Path.Combine(state, "logs");
+        _state = state;
+        _clientUser = clientUser;
         var interfacePort = Options.InterfacePort == 0 ? LocalPorts.Free() : Options.InterfacePort;
         var interfaceUrl = $"http://127.0.0.1:{interfacePort}";
 
@@ -102,16 +108,33 @@ public sealed class EmbeddedSystem : IAsyncDisposable
             ["services__" + WireNames.InterfaceService + "__http__0"] = interfaceUrl,
         }, logs, Options.Echo);
 
-        Clients = Options.ReplicaDirs.Select((replica, i) => new ServiceProcess($"client-{i + 1}", "Dlopbox.Client", LocalPorts.Free(),
-            new Dictionary<string, string?>
-            {
-                ["ConnectionStrings__" + WireNames.RabbitConnection] = clientUser.AmqpUri(Broker.Port),
-                ["Client__ReplicaDir"] = Path.GetFullPath(replica),
-                ["Client__StateDir"] = Path.Combine(state, $"client-{i + 1}"),
-                ["Client__Name"] = $"client-{i + 1}",
-                ["services__" + WireNames.InterfaceService + "__http__0"] = interfaceUrl,
-                ["services__" + WireNames.FilesService + "__http__0"] = Files.BaseUrl,
-            }, logs, Options.Echo)).ToList();
+        foreach (var replica in Options.ReplicaDirs)
+            _clients.Add(CreateClient(replica));
+    }
+
+    private ServiceProcess CreateClient(string replicaDir)
+    {
+        var name = $"client-{_clients.Count + 1}";
+        return new ServiceProcess(name, "Dlopbox.Client", LocalPorts.Free(), new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__" + WireNames.RabbitConnection] = _clientUser.AmqpUri(Broker.Port),
+            ["Client__ReplicaDir"] = Path.GetFullPath(replicaDir),
+            ["Client__StateDir"] = Path.Combine(_state, name),
+            ["Client__Name"] = name,
+            ["services__" + WireNames.InterfaceService + "__http__0"] = Interface.Url,
+            ["services__" + WireNames.FilesService + "__http__0"] = Files.BaseUrl,
+        }, Path.Combine(_state, "logs"), Options.Echo);
+    }
+
+    /// <summary>Starts one more client on a new replica dir (it syncs from a snapshot) and waits until it is ready.</summary>
+    public async Task<ServiceProcess> AddClientAsync(string replicaDir, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(replicaDir);
+        var client = CreateClient(replicaDir);
+        _clients.Add(client);
+        client.Start();
+        await client.WaitHealthyAsync(Options.StartTimeout, cancellationToken);
+        return client;
     }
 
     private async Task StartServicesAsync(CancellationToken cancellationToken)

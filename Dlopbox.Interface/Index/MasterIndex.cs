@@ -92,9 +92,12 @@ public sealed class MasterIndex
     {
         for (var parent = PathRules.Parent(path); parent is not null; parent = PathRules.Parent(parent))
         {
-            if (_entries.TryGet(parent, out var entry) && entry.IsDir)
-                return;
-            _entries.RemoveTree(parent);
+            if (_entries.TryGet(parent, out var entry))
+            {
+                if (entry.IsDir)
+                    return;
+                _entries.RemoveTree(parent); // a file in the way: it has no subtree of its own
+            }
             _entries.Set(parent, DirEntry(parent, offset));
         }
     }

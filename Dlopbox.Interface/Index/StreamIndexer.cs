@@ -69,7 +69,11 @@ public sealed partial class StreamIndexer(
             try
             {
                 var record = JsonSerializer.Deserialize(delivery.Body.Span, DlopboxJsonContext.Default.ChangeRecord);
-                if (record is not null)
+                // Never trust the stream either: only the Interface checks what it appends, but anyone with write access could append.
+                if (record is null || PathRules.Check(record.Change.Path) is { } problem
+                    || (record.Change.OldPath is { } old && PathRules.Check(old) is { } oldProblem))
+                    LogUnsafeRecord(logger, offset, record?.Change.Path);
+                else
                     index.Apply(offset, record.Change);
             }
             catch (JsonException ex)
@@ -124,6 +128,9 @@ public sealed partial class StreamIndexer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event stream back; index at offset {Offset}")]
     private static partial void LogReconnected(ILogger logger, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped stream message at offset {Offset}: unsafe path {Path}")]
+    private static partial void LogUnsafeRecord(ILogger logger, long offset, string? path);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream message at offset {Offset} is not a change record: {Reason}")]
     private static partial void LogUnreadableMessage(ILogger logger, long offset, string reason);

@@ -1,0 +1,57 @@
+using System.Text.Json;
+using Dlopbox.Contracts;
+using RabbitMQ.Client;
+
+namespace Dlopbox.Tests.Integration;
+
+/// <summary>
+/// A client never trusts a path, even one that reached the stream without the Interface's checks:
+/// it refuses and logs it, writes nothing outside its replica dir, and goes on.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed class ClientSafetyTests(SyncSystemFixture system)
+{
+    [Fact]
+    public async Task A_stream_message_with_an_escaping_path_is_refused_and_the_client_goes_on()
+    {
+        var escapes = new[]
+        {
+            FileChange.Mkdir("../escaped-dir"),
+            FileChange.Write("../escaped.txt", 4, DateTimeOffset.UtcNow, new string('0', 64)),
+            FileChange.Delete("..", isDir: true),
+            new FileChange { Kind = ChangeKind.Move, OldPath = "../state", Path = "stolen", IsDir = true },
+        };
+        await PublishBehindTheInterfaceAsync(escapes);
+
+        Directory.CreateDirectory(Path.Combine(system.MasterDir, "after-escape"));
+        await File.WriteAllTextAsync(Path.Combine(system.MasterDir, "after-escape", "ok.txt"), "still syncing");
+        await system.AssertConvergedAsync();
+
+        Assert.False(Directory.Exists(Path.Combine(system.Root, "escaped-dir")));
+        Assert.False(File.Exists(Path.Combine(system.Root, "escaped.txt")));
+        Assert.True(Directory.Exists(Path.Combine(system.Root, "state")));
+        var log = await ReadSharedAsync(system.System.Clients[0].LogFile);
+        Assert.Contains("../escaped.txt", log);
+    }
+
+    private async Task PublishBehindTheInterfaceAsync(IEnumerable<FileChange> changes)
+    {
+        var uri = system.System.Interface.Environment["ConnectionStrings__rabbit"]!;
+        await using var connection = await new ConnectionFactory { Uri = new Uri(uri) }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
+        foreach (var change in changes)
+        {
+            var record = new ChangeRecord { Change = change, Source = "attacker", ReceivedAt = DateTimeOffset.UtcNow };
+            await channel.BasicPublishAsync(string.Empty, WireNames.EventStream, mandatory: true,
+                new BasicProperties { DeliveryMode = DeliveryModes.Persistent },
+                JsonSerializer.SerializeToUtf8Bytes(record, DlopboxJsonContext.Default.ChangeRecord));
+        }
+    }
+
+    private static async Task<string> ReadSharedAsync(string path)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync();
+    }
+}

@@ -1,0 +1,65 @@
+using Dlopbox.Contracts;
+using Dlopbox.Interface.Index;
+
+namespace Dlopbox.Tests.Interface;
+
+public class MasterIndexTests
+{
+    private static readonly DateTimeOffset Mtime = new(2026, 11, 23, 1, 2, 3, TimeSpan.Zero);
+    private static readonly string Hash = new('a', 64);
+
+    private static MasterIndex Apply(params FileChange[] changes)
+    {
+        var index = new MasterIndex();
+        for (var i = 0; i < changes.Length; i++)
+            index.Apply(i, changes[i]);
+        return index;
+    }
+
+    private static string[] Paths(MasterIndex index) => index.TakeSnapshot().Entries.Select(e => e.IsDir ? e.Path + "/" : e.Path).ToArray();
+
+    [Fact]
+    public void Writes_create_their_parent_dirs_and_the_snapshot_carries_the_offset()
+    {
+        var index = Apply(FileChange.Write("a/b/f", 3, Mtime, Hash));
+        Assert.Equal(["a/", "a/b/", "a/b/f"], Paths(index));
+        var snapshot = index.TakeSnapshot();
+        Assert.Equal(0, snapshot.Offset);
+        Assert.Equal(3, snapshot.Entries.Single(e => e.Path == "a/b/f").Size);
+    }
+
+    [Fact]
+    public void A_dir_move_rekeys_the_whole_subtree()
+    {
+        var index = Apply(
+            FileChange.Write("src/x/1", 1, Mtime, Hash),
+            FileChange.Write("src/2", 2, Mtime, Hash),
+            FileChange.MoveDir("src", "dst/moved"));
+        Assert.Equal(["dst/", "dst/moved/", "dst/moved/2", "dst/moved/x/", "dst/moved/x/1"], Paths(index));
+        Assert.All(index.TakeSnapshot().Entries, e => Assert.StartsWith(e.Path, e.Path));
+        Assert.Equal("dst/moved/x/1", index.TakeSnapshot().Entries.Last().Path);
+    }
+
+    [Fact]
+    public void Deletes_remove_subtrees_and_file_dir_swaps_replace_entries()
+    {
+        var index = Apply(
+            FileChange.Write("d/f", 1, Mtime, Hash),
+            FileChange.Delete("d", isDir: true),
+            FileChange.Write("d", 5, Mtime, Hash),
+            FileChange.Write("x", 1, Mtime, Hash),
+            FileChange.Mkdir("x"));
+        Assert.Equal(["d", "x/"], Paths(index));
+    }
+
+    [Fact]
+    public void Old_or_repeated_offsets_are_ignored()
+    {
+        var index = new MasterIndex();
+        index.Apply(5, FileChange.Write("f", 1, Mtime, Hash));
+        index.Apply(5, FileChange.Delete("f", isDir: false));
+        index.Apply(3, FileChange.Delete("f", isDir: false));
+        Assert.Equal(["f"], Paths(index));
+        Assert.Equal(5, index.Offset);
+    }
+}
