@@ -1,5 +1,13 @@
+using Dlopbox.Watcher.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
+
 builder.AddServiceDefaults();
+builder.AddMasterWatcher();
+builder.AddEventSender();
+
 var app = builder.Build();
+
 app.MapDefaultEndpoints();
+
 app.Run();

@@ -11,9 +11,10 @@ public sealed class InterfaceApiTests(SyncSystemFixture system) : IDisposable
 {
     private readonly HttpClient _http = new() { BaseAddress = new Uri(system.System.Interface.Url) };
 
-    private Task<HttpResponseMessage> PostAsync(string body, string? token)
+    private Task<HttpResponseMessage> PostAsync(string body, string? token, bool expectContinue = false)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/events") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.ExpectContinue = expectContinue;
         if (token is not null)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return _http.SendAsync(request);
@@ -73,8 +74,9 @@ public sealed class InterfaceApiTests(SyncSystemFixture system) : IDisposable
         var events = string.Join(',', Enumerable.Range(0, 10_001).Select(i => $$"""{"kind":"mkdir","path":"d{{i}}","isDir":true}"""));
         await ProblemAsync(await PostAsync($$"""{"source":"t","events":[{{events}}]}""", system.System.WatcherToken), HttpStatusCode.RequestEntityTooLarge);
 
+        // Expect: 100-continue lets the server refuse by Content-Length before the body is sent, as a careful client would.
         var huge = """{"source":"t","events":[],"pad":" """ + new string(' ', 33 * 1024 * 1024) + "\"}";
-        await ProblemAsync(await PostAsync(huge, system.System.WatcherToken), HttpStatusCode.RequestEntityTooLarge);
+        await ProblemAsync(await PostAsync(huge, system.System.WatcherToken, expectContinue: true), HttpStatusCode.RequestEntityTooLarge);
     }
 
     [Fact]

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Dlopbox.Contracts;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Dlopbox.Client.Broker;
+
+/// <summary>
+/// A live consumer of the event stream on its own connection. Deliveries are handed from the broker's
+/// callback to the applier through a bounded channel; the channel completes when the connection, the
+/// channel or the consumer goes away, after which the subscription is dead and a new one is needed.
+/// </summary>
+internal sealed class StreamSubscription : IAsyncDisposable
+{
+    /// <summary>Header the broker puts on every stream delivery: the message's offset.</summary>
+    public const string OffsetHeader = "x-stream-offset";
+
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly IConnection _connection;
+    private readonly IChannel _channel;
+    private readonly Channel<StreamDelivery> _deliveries;
+    private int _disposed;
+
+    public StreamSubscription(IConnection connection, IChannel channel, int capacity)
+    {
+        _connection = connection;
+        _channel = channel;
+        // The prefetch bounds what is unacked, hence what can be buffered: the writer never waits long.
+        _deliveries = Channel.CreateBounded<StreamDelivery>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _connection.ConnectionShutdownAsync += (_, args) => EndAsync($"connection closed: {args.ReplyText}");
+    }
+
+    public ChannelReader<StreamDelivery> Deliveries => _deliveries.Reader;
+
+    /// <summary>Why the subscription ended; null while it is alive.</summary>
+    public string? EndReason { get; private set; }
+
+    internal void Attach(AsyncEventingBasicConsumer consumer)
+    {
+        consumer.ReceivedAsync += OnReceivedAsync;
+        consumer.ShutdownAsync += (_, args) => EndAsync($"channel closed: {args.ReplyText}");
+        consumer.UnregisteredAsync += (_, _) => EndAsync("consumer cancelled");
+    }
+
+    /// <summary>Acks every delivery up to <paramref name="deliveryTag"/>. On a stream this only grants credit; failures are harmless.</summary>
+    public async Task TryAckAsync(ulong deliveryTag, CancellationToken cancellationToken)
+    {
+        if (EndReason is not null || !_channel.IsOpen)
+            return;
+        try
+        {
+            await _channel.BasicAckAsync(deliveryTag, multiple: true, cancellationToken);
+        }
+        catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or ObjectDisposedException)
+        {
+            // The shutdown callbacks end the subscription.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
+        await EndAsync("stopped");
+        try
+        {
+            if (_channel.IsOpen)
+                await _channel.CloseAsync().WaitAsync(CloseTimeout);
+            if (_connection.IsOpen)
+                await _connection.CloseAsync(CloseTimeout);
+        }
+        catch (Exception)
+        {
+            // Closing a connection that is already broken may fail every way; it is going away regardless.
+        }
+        await _channel.DisposeAsync();
+        await _connection.DisposeAsync();
+    }
+
+    private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs args)
+    {
+        var delivery = Decode(args);
+        try
+        {
+            await _deliveries.Writer.WriteAsync(delivery, args.CancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            // Ended meanwhile: the next subscription starts again from the applied offset.
+        }
+    }
+
+    private static StreamDelivery Decode(BasicDeliverEventArgs args)
+    {
+        long? offset = args.BasicProperties.Headers?.TryGetValue(OffsetHeader, out var value) == true
+            ? value switch
+            {
+                long number => number,
+                int number => number,
+                _ => null,
+            }
+            : null;
+        if (offset is null)
+            return new StreamDelivery(null, args.DeliveryTag, null, $"no {OffsetHeader} header");
+        try
+        {
+            var record = JsonSerializer.Deserialize(args.Body.Span, DlopboxJsonContext.Default.ChangeRecord);
+            return new StreamDelivery(offset, args.DeliveryTag, record, record is null ? "null body" : null);
+        }
+        catch (JsonException ex)
+        {
+            return new StreamDelivery(offset, args.DeliveryTag, null, ex.Message);
+        }
+    }
+
+    private Task EndAsync(string reason)
+    {
+        if (EndReason is null)
+            EndReason = reason;
+        _deliveries.Writer.TryComplete();
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,113 @@
+using System.Net;
+using Dlopbox.Client;
+using Dlopbox.Client.Broker;
+using Dlopbox.Client.Health;
+using Dlopbox.Client.Replica;
+using Dlopbox.Client.State;
+using Dlopbox.Contracts;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+
+namespace Microsoft.Extensions.Hosting;
+
+internal static class Extensions
+{
+    /// <summary>Longest a download may wait for response headers; the body then streams without a deadline.</summary>
+    private static readonly TimeSpan FileAttemptTimeout = TimeSpan.FromSeconds(30);
+
+    private static readonly TimeSpan SnapshotAttemptTimeout = TimeSpan.FromSeconds(60);
+
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+
+        services.AddOptions<ClientOptions>()
+            .BindConfiguration(ClientOptions.SectionName)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ClientOptions>, ClientOptionsValidator>();
+        services.AddSingleton(TimeProvider.System);
+
+        builder.AddStreamConnection();
+
+        services.AddSingleton<ReplicaState>();
+        services.AddSingleton<AppliedOffsetTracker>();
+        services.AddSingleton<ClientStateStore>();
+        services.AddSingleton(sp => new ReplicaDirectory(sp.GetRequiredService<IOptions<ClientOptions>>().Value.ReplicaDir));
+        services.AddSingleton<FileDownloader>();
+        services.AddSingleton<UnresolvedFiles>();
+        services.AddSingleton<ReplicaApplier>();
+        services.AddSingleton<SnapshotReconciler>();
+        services.AddSingleton<StreamConsumer>();
+
+        builder.AddMasterClients();
+
+        services.AddHealthChecks()
+            .AddCheck<ReplicaReadinessCheck>(ReplicaReadinessCheck.Name);
+
+        services.AddHostedService<ReplicaSyncWorker>();
+    }
+
+    /// <summary>The broker connection factory, from <c>ConnectionStrings:rabbit</c>.</summary>
+    private static void AddStreamConnection(this IHostApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(WireNames.RabbitConnection);
+        if (!Uri.TryCreate(connectionString, UriKind.Absolute, out var uri))
+            throw new InvalidOperationException($"ConnectionStrings:{WireNames.RabbitConnection} must be an amqp:// URI.");
+
+        builder.Services.AddSingleton<IConnectionFactory>(sp => new ConnectionFactory
+        {
+            Uri = uri,
+            // Our own recovery resumes from the applied offset; the library's would resume its own way.
+            AutomaticRecoveryEnabled = false,
+            TopologyRecoveryEnabled = false,
+            RequestedHeartbeat = TimeSpan.FromSeconds(10),
+            ClientProvidedName = $"dlopbox-client:{sp.GetRequiredService<IOptions<ClientOptions>>().Value.Name}",
+        });
+    }
+
+    /// <summary>
+    /// HTTP clients for the Interface (snapshots) and nginx (file contents), found by service discovery.
+    /// The service defaults give every client a 10 s attempt / 30 s total budget; snapshots and downloads
+    /// need more, and RemoveAllResilienceHandlers (experimental, EXTEXP0001) is the supported way to replace it.
+    /// </summary>
+#pragma warning disable EXTEXP0001
+    private static void AddMasterClients(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHttpClient<SnapshotClient>(http => http.BaseAddress = new Uri($"http://{WireNames.InterfaceService}"))
+            .RemoveAllResilienceHandlers()
+            .AddStandardResilienceHandler(resilience =>
+            {
+                // A snapshot of a large tree takes longer than the default 10 s to serialize.
+                resilience.AttemptTimeout.Timeout = SnapshotAttemptTimeout;
+                resilience.TotalRequestTimeout.Timeout = 3 * SnapshotAttemptTimeout;
+                resilience.CircuitBreaker.SamplingDuration = 2 * SnapshotAttemptTimeout;
+            });
+
+        builder.Services.AddHttpClient<IMasterFileSource, NginxFileSource>(http =>
+            {
+                http.BaseAddress = new Uri($"http://{WireNames.FilesService}");
+                // Downloads are read with ResponseHeadersRead and stream for as long as they take.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+            })
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+            {
+                var parallel = sp.GetRequiredService<IOptions<ClientOptions>>().Value.MaxParallelDownloads;
+                return new SocketsHttpHandler
+                {
+                    // One kept-alive connection per parallel download.
+                    MaxConnectionsPerServer = parallel,
+                    PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+                    AutomaticDecompression = DecompressionMethods.None,
+                };
+            })
+            .RemoveAllResilienceHandlers()
+            .AddStandardResilienceHandler(resilience =>
+            {
+                // These timeouts bound the wait for response headers only: the body is read after the pipeline returns.
+                resilience.AttemptTimeout.Timeout = FileAttemptTimeout;
+                resilience.TotalRequestTimeout.Timeout = 4 * FileAttemptTimeout;
+                resilience.CircuitBreaker.SamplingDuration = 2 * FileAttemptTimeout;
+            });
+    }
+#pragma warning restore EXTEXP0001
+}

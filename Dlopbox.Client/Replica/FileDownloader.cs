@@ -1,0 +1,171 @@
+using System.Buffers;
+using System.Net;
+using System.Security.Cryptography;
+
+namespace Dlopbox.Client.Replica;
+
+/// <summary>What a file must hold to be accepted; null members are not checked.</summary>
+internal readonly record struct ExpectedContent(long Size, DateTimeOffset? Mtime, string? Sha256);
+
+internal enum DownloadResult
+{
+    /// <summary>The file is in place with the expected bytes and mtime.</summary>
+    Written,
+
+    /// <summary>The master no longer has the file (deleted or renamed since): a later event says what became of it.</summary>
+    NotFound,
+
+    /// <summary>The master's bytes differ from what was expected: the file changed again and a later event brings it.</summary>
+    Changed,
+
+    /// <summary>The server refused the file for good (a 4xx other than 404): retrying will not help.</summary>
+    Rejected,
+}
+
+/// <summary>
+/// Downloads one master file into place: streamed into a temp file beside the target while hashing,
+/// checked against the expected size and SHA-256, stamped with the master's mtime, then renamed over the
+/// target. Readers of the replica see the old file or the new one, never half of one.
+/// </summary>
+internal sealed partial class FileDownloader(IMasterFileSource source, ReplicaDirectory replica, ILogger<FileDownloader> logger)
+{
+    private const int BufferSize = 256 * 1024;
+
+    /// <summary>A read making no progress for this long is treated as a broken connection.</summary>
+    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Throws on transient failures (network, 5xx, local I/O); the caller decides whether to retry.</summary>
+    public async Task<DownloadResult> DownloadAsync(string path, string targetFullPath, ExpectedContent expected, CancellationToken cancellationToken)
+    {
+        MasterFile? file;
+        try
+        {
+            file = await source.OpenReadAsync(path, cancellationToken);
+        }
+        catch (HttpRequestException ex) when (IsPermanent(ex.StatusCode))
+        {
+            Log.Rejected(logger, path, (int)ex.StatusCode!.Value);
+            return DownloadResult.Rejected;
+        }
+        if (file is null)
+        {
+            Log.Gone(logger, path);
+            return DownloadResult.NotFound;
+        }
+
+        await using (file)
+        {
+            if (file.Length is { } length && length != expected.Size)
+            {
+                Log.Mismatch(logger, path, "size", expected.Size.ToString(), length.ToString());
+                return DownloadResult.Changed;
+            }
+
+            var directory = Path.GetDirectoryName(targetFullPath)!;
+            replica.EnsureDirectory(directory);
+            var temp = ReplicaDirectory.NewTempPath(directory);
+            try
+            {
+                var (size, sha256) = await CopyAndHashAsync(file.Content, temp, expected.Size, cancellationToken);
+                if (size != expected.Size)
+                {
+                    Log.Mismatch(logger, path, "size", expected.Size.ToString(), size.ToString());
+                    File.Delete(temp);
+                    return DownloadResult.Changed;
+                }
+                if (expected.Sha256 is { } wanted && !string.Equals(wanted, sha256, StringComparison.OrdinalIgnoreCase))
+                {
+                    Log.Mismatch(logger, path, "sha256", wanted, sha256);
+                    File.Delete(temp);
+                    return DownloadResult.Changed;
+                }
+                if (expected.Mtime is { } mtime)
+                    File.SetLastWriteTimeUtc(temp, mtime.UtcDateTime);
+                if (ReplicaDirectory.Probe(targetFullPath) == LocalKind.Directory)
+                    Directory.Delete(targetFullPath, recursive: true);
+                File.Move(temp, targetFullPath, overwrite: true);
+                return DownloadResult.Written;
+            }
+            catch
+            {
+                TryDelete(temp);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Copies at most one byte more than expected: enough to know the file is not the one announced.</summary>
+    private static async Task<(long Size, string Sha256)> CopyAndHashAsync(Stream content, string tempPath, long expectedSize, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await using var output = new FileStream(tempPath, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+                BufferSize = 0,
+                Options = FileOptions.Asynchronous,
+            });
+            long total = 0;
+            while (true)
+            {
+                stall.CancelAfter(StallTimeout);
+                int read;
+                try
+                {
+                    read = await content.ReadAsync(buffer.AsMemory(0, BufferSize), stall.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new IOException($"No data received for {StallTimeout.TotalSeconds:0} s");
+                }
+                if (read == 0)
+                    break;
+                total += read;
+                if (total > expectedSize)
+                    break;
+                hash.AppendData(buffer, 0, read);
+                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
+            return (total, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static bool IsPermanent(HttpStatusCode? status) =>
+        status is { } code && (int)code is >= 400 and < 500 && code is not HttpStatusCode.RequestTimeout and not HttpStatusCode.TooManyRequests;
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Reconcile removes leftover temp files.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogLevel.Debug, "Skipped {Path}: gone from the master (404); a later event says what became of it")]
+        public static partial void Gone(ILogger logger, string path);
+
+        [LoggerMessage(LogLevel.Debug, "Discarded {Path}: {What} is {Actual}, expected {Expected}; the file changed again and a later event brings it")]
+        public static partial void Mismatch(ILogger logger, string path, string what, string expected, string actual);
+
+        [LoggerMessage(LogLevel.Error, "Skipped {Path}: the file server refused it with status {StatusCode}")]
+        public static partial void Rejected(ILogger logger, string path, int statusCode);
+    }
+}

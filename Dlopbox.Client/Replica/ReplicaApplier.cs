@@ -1,0 +1,424 @@
+using Dlopbox.Client.State;
+using Dlopbox.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace Dlopbox.Client.Replica;
+
+internal enum ApplyOutcome
+{
+    /// <summary>Applied, skipped or refused: either way the stream goes on.</summary>
+    Dispatched,
+
+    /// <summary>The replica cannot apply the event from where it stands (a moved dir it does not have): reconcile from a snapshot.</summary>
+    ResyncRequired,
+}
+
+/// <summary>
+/// Applies stream events to the replica in stream order. Local operations (mkdir, delete, move) run at
+/// once; writes become downloads that run in parallel, bounded by <see cref="ClientOptions.MaxParallelDownloads"/>.
+/// Order is kept where it matters: an event waits for every in-flight download of a path it touches
+/// (same path, ancestor or descendant); writes of unrelated paths overlap. Not thread-safe: one
+/// dispatcher calls <see cref="ApplyAsync"/>; downloads complete on their own.
+/// </summary>
+internal sealed partial class ReplicaApplier : IDisposable
+{
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long downloads may go on once the host is stopping before they are abandoned.</summary>
+    internal static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
+
+    private readonly ReplicaDirectory _replica;
+    private readonly FileDownloader _downloader;
+    private readonly AppliedOffsetTracker _offsets;
+    private readonly UnresolvedFiles _unresolved;
+    private readonly ILogger<ReplicaApplier> _logger;
+    private readonly SemaphoreSlim _downloadSlots;
+    private readonly Lock _lock = new();
+    private readonly List<InFlightDownload> _inFlight = [];
+    private CancellationTokenSource _abandon = new();
+
+    public ReplicaApplier(
+        ReplicaDirectory replica,
+        FileDownloader downloader,
+        AppliedOffsetTracker offsets,
+        UnresolvedFiles unresolved,
+        IOptions<ClientOptions> options,
+        ILogger<ReplicaApplier> logger)
+    {
+        _replica = replica;
+        _downloader = downloader;
+        _offsets = offsets;
+        _unresolved = unresolved;
+        _logger = logger;
+        _downloadSlots = new SemaphoreSlim(options.Value.MaxParallelDownloads, options.Value.MaxParallelDownloads);
+    }
+
+    public int InFlightCount
+    {
+        get
+        {
+            lock (_lock)
+                return _inFlight.Count;
+        }
+    }
+
+    /// <summary>
+    /// Applies (or starts applying) the event at <paramref name="offset"/>. Returns once the event is
+    /// dispatched: a write may still be downloading; <see cref="AppliedOffsetTracker"/> knows when it is done.
+    /// </summary>
+    public async Task<ApplyOutcome> ApplyAsync(long offset, FileChange change, CancellationToken cancellationToken)
+    {
+        if (!TryResolve(offset, change.Kind, change.Path, out var full))
+        {
+            _offsets.Done(offset);
+            return ApplyOutcome.Dispatched;
+        }
+        switch (change.Kind)
+        {
+            case ChangeKind.Write:
+                if (change is not { Size: { } size, Mtime: { } mtime, Sha256: { } sha256 })
+                {
+                    Log.Malformed(_logger, offset, change.Kind, change.Path, "a write needs size, mtime and sha256");
+                    _offsets.Done(offset);
+                    return ApplyOutcome.Dispatched;
+                }
+                await StartWriteAsync(offset, change.Path, full, new ExpectedContent(size, mtime, sha256), cancellationToken);
+                return ApplyOutcome.Dispatched;
+
+            case ChangeKind.Mkdir:
+                await WaitForRelatedAsync(change.Path, null, cancellationToken);
+                for (var path = change.Path; path is not null; path = PathRules.Parent(path))
+                    _unresolved.RemoveExact(path);
+                ApplyLocally(offset, change, () => _replica.EnsureDirectory(full));
+                return ApplyOutcome.Dispatched;
+
+            case ChangeKind.Delete:
+                await WaitForRelatedAsync(change.Path, null, cancellationToken);
+                _unresolved.Remove(change.Path);
+                ApplyLocally(offset, change, () => ReplicaDirectory.Delete(full));
+                return ApplyOutcome.Dispatched;
+
+            case ChangeKind.Move:
+                return await ApplyMoveAsync(offset, change, full, cancellationToken);
+
+            default:
+                Log.Malformed(_logger, offset, change.Kind, change.Path, "unknown kind");
+                _offsets.Done(offset);
+                return ApplyOutcome.Dispatched;
+        }
+    }
+
+    /// <summary>
+    /// Waits for every in-flight download. When <paramref name="stopping"/> fires, gives them
+    /// <see cref="ShutdownGrace"/> (or <paramref name="grace"/>) more, then abandons the rest (their temp
+    /// files are deleted and their offsets stay unapplied, so they are replayed on the next start).
+    /// </summary>
+    public async Task DrainAsync(CancellationToken stopping, TimeSpan? grace = null)
+    {
+        var all = Task.WhenAll(Snapshot());
+        try
+        {
+            await all.WaitAsync(stopping);
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        try
+        {
+            await all.WaitAsync(grace ?? ShutdownGrace, CancellationToken.None);
+            return;
+        }
+        catch (TimeoutException)
+        {
+        }
+        Log.Abandoning(_logger, InFlightCount);
+        await _abandon.CancelAsync();
+        await all;
+        _abandon.Dispose();
+        _abandon = new CancellationTokenSource();
+    }
+
+    public void Dispose()
+    {
+        _abandon.Dispose();
+        _downloadSlots.Dispose();
+    }
+
+    private async Task<ApplyOutcome> ApplyMoveAsync(long offset, FileChange change, string to, CancellationToken cancellationToken)
+    {
+        if (!TryResolve(offset, change.Kind, change.OldPath, out var from))
+        {
+            _offsets.Done(offset);
+            return ApplyOutcome.Dispatched;
+        }
+        var fromPath = change.OldPath!;
+        if (string.Equals(fromPath, change.Path, StringComparison.Ordinal))
+        {
+            _offsets.Done(offset);
+            return ApplyOutcome.Dispatched;
+        }
+        if (PathRules.IsSameOrUnder(change.Path, fromPath))
+        {
+            Log.Malformed(_logger, offset, change.Kind, change.Path, $"cannot move '{fromPath}' into itself");
+            _offsets.Done(offset);
+            return ApplyOutcome.Dispatched;
+        }
+
+        await WaitForRelatedAsync(fromPath, change.Path, cancellationToken);
+        if (!change.IsDir)
+        {
+            // A file move carries the file's content description: the fallback below covers a missing source.
+            _unresolved.Remove(fromPath);
+            _unresolved.RemoveExact(change.Path);
+        }
+        if (ReplicaDirectory.Probe(from) != LocalKind.None)
+        {
+            _offsets.Begin(offset);
+            try
+            {
+                ApplyLocally(change, () => _replica.Move(from, to));
+                if (change.IsDir)
+                    await RefetchMovedAsync(offset, fromPath, change.Path, cancellationToken);
+            }
+            finally
+            {
+                _offsets.Complete(offset);
+            }
+            return ApplyOutcome.Dispatched;
+        }
+
+        // The source is missing: this event was applied before (a replay after a restart), or the replica
+        // never had it (a write skipped because the file had changed again). Either way, the destination can be rebuilt.
+        if (!change.IsDir && change is { Size: { } size, Mtime: { } mtime, Sha256: { } sha256 })
+        {
+            await StartWriteAsync(offset, change.Path, to, new ExpectedContent(size, mtime, sha256), cancellationToken);
+            return ApplyOutcome.Dispatched;
+        }
+        if (change.IsDir && ReplicaDirectory.Probe(to) == LocalKind.Directory)
+        {
+            Log.MoveAlreadyApplied(_logger, offset, fromPath, change.Path);
+            _offsets.Begin(offset);
+            try
+            {
+                await RefetchMovedAsync(offset, fromPath, change.Path, cancellationToken);
+            }
+            finally
+            {
+                _offsets.Complete(offset);
+            }
+            return ApplyOutcome.Dispatched;
+        }
+        Log.MoveSourceMissing(_logger, offset, fromPath, change.Path);
+        return ApplyOutcome.ResyncRequired;
+    }
+
+    /// <summary>Fetches again, under their new names, the files of a moved dir whose downloads had found nothing.</summary>
+    private async Task RefetchMovedAsync(long offset, string fromPath, string toPath, CancellationToken cancellationToken)
+    {
+        foreach (var (path, expected) in _unresolved.Move(fromPath, toPath))
+        {
+            if (!TryResolve(offset, ChangeKind.Write, path, out var full))
+            {
+                _unresolved.RemoveExact(path);
+                continue;
+            }
+            Log.Refetching(_logger, offset, path);
+            await StartWriteAsync(offset, path, full, expected, cancellationToken, partOfEarlierOffset: true);
+        }
+    }
+
+    private void ApplyLocally(long offset, FileChange change, Action apply)
+    {
+        _offsets.Begin(offset);
+        try
+        {
+            ApplyLocally(change, apply);
+        }
+        finally
+        {
+            _offsets.Complete(offset);
+        }
+    }
+
+    private void ApplyLocally(FileChange change, Action apply)
+    {
+        try
+        {
+            apply();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The next reconcile repairs it; stalling the stream on a local error would not.
+            Log.LocalOperationFailed(_logger, change.Kind, change.Path, ex);
+        }
+    }
+
+    /// <summary>
+    /// Starts a download under <paramref name="offset"/>: a new offset, or (when <paramref name="partOfEarlierOffset"/>)
+    /// one more piece of an offset already begun, which then stays unapplied until this piece is done too.
+    /// </summary>
+    private async Task StartWriteAsync(long offset, string path, string full, ExpectedContent expected, CancellationToken cancellationToken, bool partOfEarlierOffset = false)
+    {
+        // Taking the slot here, not in the download, bounds how far the dispatcher runs ahead.
+        await _downloadSlots.WaitAsync(cancellationToken);
+        if (partOfEarlierOffset)
+            _offsets.Retain(offset);
+        else
+            _offsets.Begin(offset);
+        var download = new InFlightDownload(path);
+        Task[] predecessors;
+        lock (_lock)
+        {
+            predecessors = Related(path, null);
+            _inFlight.Add(download);
+        }
+        download.Task = RunWriteAsync(offset, download, full, expected, predecessors, _abandon.Token);
+    }
+
+    private async Task RunWriteAsync(long offset, InFlightDownload download, string full, ExpectedContent expected, Task[] predecessors, CancellationToken abandon)
+    {
+        await Task.Yield();
+        try
+        {
+            // Two writes of one path, or of a dir and a file below it, must land in stream order.
+            await Task.WhenAll(predecessors);
+            var delay = FirstRetryDelay;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    if (expected.Mtime is { } mtime && ReplicaDirectory.HasContent(full, expected.Size, mtime))
+                    {
+                        Log.AlreadyCurrent(_logger, offset, download.Path);
+                        _unresolved.RemoveExact(download.Path);
+                        break;
+                    }
+                    var result = await _downloader.DownloadAsync(download.Path, full, expected, abandon);
+                    Log.Downloaded(_logger, offset, download.Path, result);
+                    if (result == DownloadResult.NotFound)
+                        _unresolved.Add(download.Path, expected);
+                    else
+                        _unresolved.RemoveExact(download.Path);
+                    break;
+                }
+                catch (Exception ex) when (!abandon.IsCancellationRequested && IsTransient(ex))
+                {
+                    // Network or server trouble: retry until it works or we stop; the offset waits meanwhile.
+                    if (attempt == 1)
+                        Log.DownloadFailing(_logger, offset, download.Path, ex.Message);
+                    else
+                        Log.DownloadStillFailing(_logger, offset, download.Path, attempt, ex);
+                    await Task.Delay(delay, abandon);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                }
+            }
+            _offsets.Complete(offset);
+        }
+        catch (OperationCanceledException) when (abandon.IsCancellationRequested)
+        {
+            // Abandoned at shutdown: the offset stays unapplied and the event is replayed on the next start.
+        }
+        catch (Exception ex)
+        {
+            Log.DownloadCrashed(_logger, offset, download.Path, ex);
+            _offsets.Complete(offset);
+        }
+        finally
+        {
+            lock (_lock)
+                _inFlight.Remove(download);
+            _downloadSlots.Release();
+        }
+    }
+
+    /// <summary>Failures that time cures: the network, the server, a timeout, a full disk.</summary>
+    private static bool IsTransient(Exception ex) =>
+        ex is HttpRequestException or IOException or OperationCanceledException or Polly.ExecutionRejectedException;
+
+    private Task WaitForRelatedAsync(string path, string? otherPath, CancellationToken cancellationToken)
+    {
+        Task[] related;
+        lock (_lock)
+            related = Related(path, otherPath);
+        return related.Length == 0 ? Task.CompletedTask : Task.WhenAll(related).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>In-flight downloads at, above or below either path. Caller holds the lock.</summary>
+    private Task[] Related(string path, string? otherPath) =>
+        _inFlight
+            .Where(d => d.Task is not null && (Touches(d.Path, path) || (otherPath is not null && Touches(d.Path, otherPath))))
+            .Select(d => d.Task!)
+            .ToArray();
+
+    private static bool Touches(string a, string b) => PathRules.IsSameOrUnder(a, b) || PathRules.IsSameOrUnder(b, a);
+
+    private Task[] Snapshot()
+    {
+        lock (_lock)
+            return _inFlight.Where(d => d.Task is not null).Select(d => d.Task!).ToArray();
+    }
+
+    private bool TryResolve(long offset, ChangeKind kind, string? path, out string full)
+    {
+        try
+        {
+            full = _replica.Resolve(path);
+            return true;
+        }
+        catch (UnsafePathException ex)
+        {
+            Log.RefusedPath(_logger, offset, kind, path, ex.Reason);
+            full = "";
+            return false;
+        }
+    }
+
+    private sealed class InFlightDownload(string path)
+    {
+        public string Path { get; } = path;
+
+        /// <summary>Set by the dispatcher right after the download starts.</summary>
+        public Task? Task { get; set; }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogLevel.Warning, "Refused event {Offset} ({Kind}): unsafe path '{Path}': {Reason}")]
+        public static partial void RefusedPath(ILogger logger, long offset, ChangeKind kind, string? path, string reason);
+
+        [LoggerMessage(LogLevel.Warning, "Skipped malformed event {Offset} ({Kind} {Path}): {Reason}")]
+        public static partial void Malformed(ILogger logger, long offset, ChangeKind kind, string path, string reason);
+
+        [LoggerMessage(LogLevel.Error, "{Kind} {Path} failed locally; the next reconcile repairs it")]
+        public static partial void LocalOperationFailed(ILogger logger, ChangeKind kind, string path, Exception exception);
+
+        [LoggerMessage(LogLevel.Debug, "Event {Offset}: fetching {Path} again under the name its dir was moved to")]
+        public static partial void Refetching(ILogger logger, long offset, string path);
+
+        [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} already has the announced size and mtime")]
+        public static partial void AlreadyCurrent(ILogger logger, long offset, string path);
+
+        [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} {Result}")]
+        public static partial void Downloaded(ILogger logger, long offset, string path, DownloadResult result);
+
+        [LoggerMessage(LogLevel.Warning, "Event {Offset}: download of {Path} failed ({Reason}); retrying until it works")]
+        public static partial void DownloadFailing(ILogger logger, long offset, string path, string reason);
+
+        [LoggerMessage(LogLevel.Debug, "Event {Offset}: download of {Path} failed again (attempt {Attempt})")]
+        public static partial void DownloadStillFailing(ILogger logger, long offset, string path, int attempt, Exception exception);
+
+        [LoggerMessage(LogLevel.Error, "Event {Offset}: download of {Path} failed unexpectedly; the next reconcile repairs it")]
+        public static partial void DownloadCrashed(ILogger logger, long offset, string path, Exception exception);
+
+        [LoggerMessage(LogLevel.Debug, "Event {Offset}: move of dir {OldPath} to {Path} already applied")]
+        public static partial void MoveAlreadyApplied(ILogger logger, long offset, string oldPath, string path);
+
+        [LoggerMessage(LogLevel.Warning, "Event {Offset}: cannot move dir {OldPath} to {Path}: the replica has neither; resyncing from a snapshot")]
+        public static partial void MoveSourceMissing(ILogger logger, long offset, string oldPath, string path);
+
+        [LoggerMessage(LogLevel.Warning, "Stopping: abandoning {Count} downloads still in flight; they are replayed on the next start")]
+        public static partial void Abandoning(ILogger logger, int count);
+    }
+}

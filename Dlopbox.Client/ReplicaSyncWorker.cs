@@ -1,0 +1,278 @@
+using Dlopbox.Client.Broker;
+using Dlopbox.Client.Replica;
+using Dlopbox.Client.State;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client.Exceptions;
+
+namespace Dlopbox.Client;
+
+/// <summary>
+/// Keeps the replica in step with the master: resumes from the saved offset (or reconciles from a
+/// snapshot), follows the event stream, reconnects after outages from its own applied offset, falls back
+/// to a snapshot when the stream can no longer bring it up to date, and saves the applied offset as it goes.
+/// </summary>
+internal sealed partial class ReplicaSyncWorker(
+    StreamConsumer consumer,
+    ReplicaApplier applier,
+    SnapshotReconciler reconciler,
+    ClientStateStore store,
+    AppliedOffsetTracker offsets,
+    ReplicaState state,
+    IOptions<ClientOptions> options,
+    TimeProvider time,
+    ILogger<ReplicaSyncWorker> logger) : BackgroundService
+{
+    private static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>Acks are batched: one per this many deliveries, or whenever the buffer runs dry.</summary>
+    private const int AckBatch = 100;
+
+    private DateTimeOffset? _outageSince;
+
+    private enum SessionEnd
+    {
+        Disconnected,
+        ResyncRequired,
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        Directory.CreateDirectory(settings.ReplicaDir);
+        Directory.CreateDirectory(settings.StateDir);
+        var replicaDir = Path.GetFullPath(settings.ReplicaDir);
+
+        try
+        {
+            if (await store.LoadAsync(stoppingToken) is { } saved)
+            {
+                Log.Resuming(logger, replicaDir, saved.Offset);
+                offsets.Reset(saved.Offset);
+                state.SetReconciled(true);
+            }
+            else
+            {
+                Log.NoState(logger, replicaDir);
+                await ResyncAsync(stoppingToken);
+            }
+
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                if (await FollowStreamAsync(stoppingToken) == SessionEnd.ResyncRequired)
+                    await ResyncAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One subscription, from the applied offset to its end. Leaves nothing in flight and the offset saved.</summary>
+    private async Task<SessionEnd> FollowStreamAsync(CancellationToken stoppingToken)
+    {
+        // Anything abandoned earlier is replayed: start right after what is fully applied.
+        offsets.Reset(offsets.Watermark);
+        var from = offsets.Watermark + 1;
+        var subscription = await SubscribeAsync(from, stoppingToken);
+        state.SetSubscribed(true);
+        Log.Following(logger, options.Value.StreamName, from);
+
+        using var stopCheckpoints = new CancellationTokenSource();
+        var checkpoints = CheckpointAsync(stopCheckpoints.Token);
+        try
+        {
+            var end = await PumpAsync(subscription, from, stoppingToken);
+            if (end == SessionEnd.Disconnected && !stoppingToken.IsCancellationRequested)
+            {
+                _outageSince = time.GetUtcNow();
+                Log.StreamLost(logger, subscription.EndReason ?? "unknown", offsets.Watermark + 1);
+            }
+            return end;
+        }
+        finally
+        {
+            state.SetSubscribed(false);
+            await subscription.DisposeAsync();
+            await applier.DrainAsync(stoppingToken);
+            await stopCheckpoints.CancelAsync();
+            await checkpoints;
+            await store.SaveAsync(offsets.Watermark, CancellationToken.None);
+        }
+    }
+
+    private async Task<SessionEnd> PumpAsync(StreamSubscription subscription, long from, CancellationToken stoppingToken)
+    {
+        var first = true;
+        var unacked = 0;
+        await foreach (var delivery in subscription.Deliveries.ReadAllAsync(stoppingToken))
+        {
+            unacked++;
+            if (delivery.Offset is not { } offset)
+            {
+                Log.Unreadable(logger, null, delivery.Error);
+            }
+            else if (offset > offsets.LastDispatched)
+            {
+                if (first && offset > from)
+                {
+                    Log.RetentionGap(logger, from, offset);
+                    return SessionEnd.ResyncRequired;
+                }
+                first = false;
+                if (delivery.Record is not { } record)
+                {
+                    Log.Unreadable(logger, offset, delivery.Error);
+                    offsets.Done(offset);
+                }
+                else if (await applier.ApplyAsync(offset, record.Change, stoppingToken) == ApplyOutcome.ResyncRequired)
+                {
+                    return SessionEnd.ResyncRequired;
+                }
+            }
+            // else: the broker starts at the chunk holding the offset asked for; older messages are already applied.
+
+            if (unacked >= AckBatch || subscription.Deliveries.Count == 0)
+            {
+                await subscription.TryAckAsync(delivery.DeliveryTag, stoppingToken);
+                unacked = 0;
+            }
+        }
+        return SessionEnd.Disconnected;
+    }
+
+    /// <summary>Subscribes, retrying with capped exponential backoff; an outage is logged once when it starts and once when it ends.</summary>
+    private async Task<StreamSubscription> SubscribeAsync(long from, CancellationToken stoppingToken)
+    {
+        var delay = FirstRetryDelay;
+        while (true)
+        {
+            try
+            {
+                var subscription = await consumer.SubscribeAsync(from, stoppingToken);
+                if (_outageSince is { } since)
+                {
+                    Log.StreamRestored(logger, (time.GetUtcNow() - since).TotalSeconds);
+                    _outageSince = null;
+                }
+                return subscription;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                var reason = ex is OperationInterruptedException { ShutdownReason.ReplyCode: 404 }
+                    ? $"stream '{options.Value.StreamName}' does not exist yet"
+                    : ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
+                if (_outageSince is null)
+                {
+                    _outageSince = time.GetUtcNow();
+                    Log.StreamUnavailable(logger, reason);
+                }
+                else
+                {
+                    Log.StillUnavailable(logger, reason);
+                }
+            }
+            await Task.Delay(delay, time, stoppingToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+    }
+
+    /// <summary>Reconciles from a fresh snapshot, retrying until the Interface and nginx cooperate.</summary>
+    private async Task ResyncAsync(CancellationToken stoppingToken)
+    {
+        state.SetReconciled(false);
+        // Without a state file a crash mid-reconcile restarts from a snapshot, never from a stale offset.
+        store.Delete();
+        var delay = FirstRetryDelay;
+        var failing = false;
+        while (true)
+        {
+            try
+            {
+                var offset = await reconciler.ReconcileAsync(stoppingToken);
+                offsets.Reset(offset);
+                await store.SaveAsync(offset, stoppingToken);
+                state.SetReconciled(true);
+                if (failing)
+                    Log.ResyncRecovered(logger);
+                return;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                if (!failing)
+                    Log.ResyncFailing(logger, ex);
+                failing = true;
+            }
+            await Task.Delay(delay, time, stoppingToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+    }
+
+    /// <summary>Saves the applied offset whenever it moved, at most every <see cref="CheckpointInterval"/>.</summary>
+    private async Task CheckpointAsync(CancellationToken cancellationToken)
+    {
+        var saved = offsets.Watermark;
+        using var timer = new PeriodicTimer(CheckpointInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var applied = offsets.Watermark;
+                if (applied == saved)
+                    continue;
+                try
+                {
+                    await store.SaveAsync(applied, cancellationToken);
+                    saved = applied;
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    Log.CheckpointFailed(logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogLevel.Information, "Replica {ReplicaDir} resuming at offset {Offset}")]
+        public static partial void Resuming(ILogger logger, string replicaDir, long offset);
+
+        [LoggerMessage(LogLevel.Information, "Replica {ReplicaDir} has no state: syncing from snapshot")]
+        public static partial void NoState(ILogger logger, string replicaDir);
+
+        [LoggerMessage(LogLevel.Information, "Following stream {Stream} from offset {Offset}")]
+        public static partial void Following(ILogger logger, string stream, long offset);
+
+        [LoggerMessage(LogLevel.Warning, "Stream retention dropped events the replica needs: expected offset {Expected}, first available is {Actual}; resyncing from a snapshot")]
+        public static partial void RetentionGap(ILogger logger, long expected, long actual);
+
+        [LoggerMessage(LogLevel.Warning, "Skipped unreadable stream message at offset {Offset}: {Error}")]
+        public static partial void Unreadable(ILogger logger, long? offset, string? error);
+
+        [LoggerMessage(LogLevel.Warning, "Lost the event stream ({Reason}); reconnecting, resuming at offset {Offset}")]
+        public static partial void StreamLost(ILogger logger, string reason, long offset);
+
+        [LoggerMessage(LogLevel.Warning, "Event stream unavailable: {Reason}; retrying")]
+        public static partial void StreamUnavailable(ILogger logger, string reason);
+
+        [LoggerMessage(LogLevel.Debug, "Event stream still unavailable: {Reason}")]
+        public static partial void StillUnavailable(ILogger logger, string reason);
+
+        [LoggerMessage(LogLevel.Information, "Event stream available again after {Seconds:0.0} s")]
+        public static partial void StreamRestored(ILogger logger, double seconds);
+
+        [LoggerMessage(LogLevel.Warning, "Reconcile from snapshot failed; retrying")]
+        public static partial void ResyncFailing(ILogger logger, Exception exception);
+
+        [LoggerMessage(LogLevel.Information, "Reconcile from snapshot succeeded after earlier failures")]
+        public static partial void ResyncRecovered(ILogger logger);
+
+        [LoggerMessage(LogLevel.Error, "Could not save the applied offset; retrying")]
+        public static partial void CheckpointFailed(ILogger logger, Exception exception);
+    }
+}

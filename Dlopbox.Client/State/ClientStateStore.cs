@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+
+namespace Dlopbox.Client.State;
+
+/// <summary>What a client remembers between runs: the stream offset up to which its replica is applied.</summary>
+internal sealed record ClientState(long Offset, DateTimeOffset SavedAt);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(ClientState))]
+internal sealed partial class ClientStateJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// Reads and writes <c>client-state.json</c> in the state dir. Writes go to a temp file that is flushed
+/// to disk and renamed over the old one, so a crash leaves either the old or the new state, never half.
+/// </summary>
+internal sealed partial class ClientStateStore(IOptions<ClientOptions> options, TimeProvider time, ILogger<ClientStateStore> logger)
+{
+    public const string FileName = "client-state.json";
+
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    public string FilePath { get; } = Path.Combine(Path.GetFullPath(options.Value.StateDir), FileName);
+
+    /// <summary>The saved state, or null when there is none (first run, or a file that cannot be read).</summary>
+    public async Task<ClientState?> LoadAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = File.OpenRead(FilePath);
+            return await JsonSerializer.DeserializeAsync(stream, ClientStateJsonContext.Default.ClientState, cancellationToken);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            // A state we cannot trust is no state: a full reconcile is always correct.
+            Log.StateUnreadable(logger, FilePath, ex);
+            return null;
+        }
+    }
+
+    public async Task SaveAsync(long offset, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+            var temp = FilePath + ".tmp";
+            await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                await JsonSerializer.SerializeAsync(stream, new ClientState(offset, time.GetUtcNow()), ClientStateJsonContext.Default.ClientState, cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, FilePath, overwrite: true);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Forgets the state, so that a crash during a resync restarts from a snapshot rather than from a stale offset.</summary>
+    public void Delete() => File.Delete(FilePath);
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogLevel.Warning, "State file {StateFile} is unreadable; starting from a snapshot")]
+        public static partial void StateUnreadable(ILogger logger, string stateFile, Exception exception);
+    }
+}

@@ -1,0 +1,147 @@
+using Dlopbox.Client.Replica;
+using Dlopbox.Contracts;
+
+namespace Dlopbox.Tests.Client;
+
+public class ReconcilePlannerTests
+{
+    private static readonly DateTimeOffset Mtime = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static SnapshotEntry File(string path, long size = 10, DateTimeOffset? mtime = null) =>
+        new() { Path = path, Size = size, Mtime = mtime ?? Mtime, Sha256 = new string('a', 64) };
+
+    private static SnapshotEntry Dir(string path) => new() { Path = path, IsDir = true };
+
+    private static LocalEntry LocalFile(string path, long size = 10, DateTimeOffset? mtime = null) =>
+        new(path, "/replica/" + path, LocalKind.File, size, (mtime ?? Mtime).UtcDateTime);
+
+    private static LocalEntry LocalDir(string path) => new(path, "/replica/" + path, LocalKind.Directory);
+
+    [Fact]
+    public void An_already_correct_replica_downloads_nothing()
+    {
+        var plan = ReconcilePlanner.Plan(
+            [Dir("a"), File("a/x"), File("b", 0)],
+            [LocalDir("a"), LocalFile("a/x"), LocalFile("b", 0)]);
+
+        Assert.Equal(2, plan.Kept);
+        Assert.Empty(plan.Downloads);
+        Assert.Empty(plan.Deletes);
+        Assert.Empty(plan.Mkdirs);
+        Assert.Empty(plan.TempFiles);
+    }
+
+    [Fact]
+    public void An_empty_replica_gets_every_dir_and_file()
+    {
+        var plan = ReconcilePlanner.Plan([File("a/b/x"), Dir("a"), Dir("empty"), File("top")], []);
+
+        // "a/b" is implied by "a/b/x" even though the snapshot does not list it.
+        Assert.Equal(["a", "a/b", "empty"], plan.Mkdirs);
+        Assert.Equal(["a/b/x", "top"], plan.Downloads.Select(entry => entry.Path));
+        Assert.Equal(0, plan.Kept);
+    }
+
+    [Fact]
+    public void Files_differing_in_size_or_mtime_are_downloaded()
+    {
+        var plan = ReconcilePlanner.Plan(
+            [File("same"), File("bigger", 11), File("newer", 10, Mtime.AddTicks(1))],
+            [LocalFile("same"), LocalFile("bigger"), LocalFile("newer")]);
+
+        Assert.Equal(1, plan.Kept);
+        Assert.Equal(["bigger", "newer"], plan.Downloads.Select(entry => entry.Path));
+        Assert.Empty(plan.Deletes);
+    }
+
+    [Fact]
+    public void Extras_are_deleted_once_at_the_top_of_their_subtree()
+    {
+        var plan = ReconcilePlanner.Plan(
+            [File("keep")],
+            [LocalFile("keep"), LocalDir("old"), LocalDir("old/deep"), LocalFile("old/deep/x"), LocalFile("old y"), LocalFile("stray")]);
+
+        Assert.Equal(["old", "old y", "stray"], plan.Deletes.Select(entry => entry.Path));
+    }
+
+    [Fact]
+    public void A_local_dir_where_the_master_has_a_file_is_replaced()
+    {
+        var plan = ReconcilePlanner.Plan([File("p")], [LocalDir("p"), LocalFile("p/inner")]);
+
+        Assert.Equal(["p"], plan.Deletes.Select(entry => entry.Path));
+        Assert.Equal(["p"], plan.Downloads.Select(entry => entry.Path));
+    }
+
+    [Fact]
+    public void A_local_file_where_the_master_has_a_dir_is_replaced()
+    {
+        var plan = ReconcilePlanner.Plan([Dir("p"), File("p/x")], [LocalFile("p")]);
+
+        Assert.Equal(["p"], plan.Deletes.Select(entry => entry.Path));
+        Assert.Equal(["p"], plan.Mkdirs);
+        Assert.Equal(["p/x"], plan.Downloads.Select(entry => entry.Path));
+    }
+
+    [Fact]
+    public void Links_are_never_kept()
+    {
+        var plan = ReconcilePlanner.Plan([File("l"), Dir("d")],
+            [new LocalEntry("l", "/replica/l", LocalKind.Link), new LocalEntry("d", "/replica/d", LocalKind.Link)]);
+
+        Assert.Equal(["d", "l"], plan.Deletes.Select(entry => entry.Path));
+        Assert.Equal(["d"], plan.Mkdirs);
+        Assert.Equal(["l"], plan.Downloads.Select(entry => entry.Path));
+    }
+
+    [Fact]
+    public void Leftover_temp_files_are_removed_even_where_the_master_has_the_dir()
+    {
+        var temp = WireNames.TempFilePrefix + "0123abcd";
+        var plan = ReconcilePlanner.Plan(
+            [Dir("a"), File("a/x")],
+            [LocalDir("a"), LocalFile("a/x"), LocalFile("a/" + temp), LocalFile(temp)]);
+
+        Assert.Equal([temp, "a/" + temp], plan.TempFiles.Select(entry => entry.Path));
+        Assert.Empty(plan.Deletes);
+        Assert.Equal(1, plan.Kept);
+    }
+
+    [Fact]
+    public void Temp_files_inside_a_deleted_dir_go_with_it()
+    {
+        var plan = ReconcilePlanner.Plan([], [LocalDir("gone"), LocalFile("gone/" + WireNames.TempFilePrefix + "1")]);
+
+        Assert.Equal(["gone"], plan.Deletes.Select(entry => entry.Path));
+        Assert.Empty(plan.TempFiles);
+    }
+
+    [Fact]
+    public void Unsafe_snapshot_paths_are_refused_not_planned()
+    {
+        var plan = ReconcilePlanner.Plan(
+            [File("../escape"), File("/etc/passwd"), File(".dlopbox-state"), File("ok")],
+            []);
+
+        Assert.Equal(["../escape", "/etc/passwd", ".dlopbox-state"], plan.Refused);
+        Assert.Equal(["ok"], plan.Downloads.Select(entry => entry.Path));
+    }
+
+    [Fact]
+    public void Planning_a_scanned_replica_dir()
+    {
+        using var dir = new TempDirectory();
+        dir.WriteFile("a/x", "0123456789", Mtime.UtcDateTime);
+        dir.WriteFile("a/stale", "old");
+        dir.WriteFile("b/" + WireNames.TempFilePrefix + "9", "half");
+        Directory.CreateDirectory(dir.InReplica("b/c"));
+
+        var plan = ReconcilePlanner.Plan([File("a/x"), File("b/y", 3)], new ReplicaDirectory(dir.Replica).Scan());
+
+        Assert.Equal(1, plan.Kept);
+        Assert.Equal(["b/y"], plan.Downloads.Select(entry => entry.Path));
+        Assert.Equal(["a/stale", "b/c"], plan.Deletes.Select(entry => entry.Path));
+        Assert.Equal(["b/" + WireNames.TempFilePrefix + "9"], plan.TempFiles.Select(entry => entry.Path));
+        Assert.All(plan.Deletes, entry => Assert.StartsWith(dir.Replica + "/", entry.FullPath));
+    }
+}

@@ -1,0 +1,116 @@
+using System.Net;
+using System.Text.Json;
+using Dlopbox.Contracts;
+using Dlopbox.Watcher;
+using Dlopbox.Watcher.Sending;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Dlopbox.Tests.Watcher;
+
+public class EventSenderTests
+{
+    /// <summary>Answers each POST with the next status of a script (the last one repeats) and records the batches.</summary>
+    private sealed class ScriptedInterface(params Func<EventBatch, HttpStatusCode>[] script) : HttpMessageHandler, IHttpClientFactory
+    {
+        private int _calls;
+
+        public List<(EventBatch Batch, string? Authorization, HttpStatusCode Status)> Requests { get; } = [];
+
+        public HttpClient CreateClient(string name) => new(this, disposeHandler: false) { BaseAddress = new Uri("http://interface") };
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Assert.Equal(HttpMethod.Post, request.Method);
+            Assert.Equal("/events", request.RequestUri!.AbsolutePath);
+            var batch = JsonSerializer.Deserialize(await request.Content!.ReadAsStreamAsync(cancellationToken),
+                DlopboxJsonContext.Default.EventBatch)!;
+            var status = script[Math.Min(_calls++, script.Length - 1)](batch);
+            if (status == 0)
+                throw new HttpRequestException("Connection refused");
+            Requests.Add((batch, request.Headers.Authorization?.ToString(), status));
+            return new HttpResponseMessage(status)
+            {
+                Content = new StringContent("""{"title":"bad path"}""", System.Text.Encoding.UTF8, "application/problem+json"),
+            };
+        }
+    }
+
+    private static readonly FileChange[] Changes =
+        [.. Enumerable.Range(0, 8).Select(i => FileChange.Write($"f{i}", i, DateTimeOffset.UnixEpoch, new string('a', 64)))];
+
+    private static (EventSender Sender, WatcherState State) Sender(ScriptedInterface api)
+    {
+        var state = new WatcherState();
+        var options = Options.Create(new WatcherOptions { Token = "secret", Source = "test-host" });
+        var sender = new EventSender(api, options, state, NullLogger<EventSender>.Instance)
+        {
+            FirstRetryDelay = TimeSpan.FromMilliseconds(1),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(5),
+        };
+        return (sender, state);
+    }
+
+    [Fact]
+    public async Task Posts_the_batch_with_source_and_bearer_token()
+    {
+        var api = new ScriptedInterface(_ => HttpStatusCode.Accepted);
+
+        var accepted = await Sender(api).Sender.DeliverAsync(Changes, CancellationToken.None);
+
+        Assert.Equal(Changes, accepted);
+        var (batch, authorization, _) = Assert.Single(api.Requests);
+        Assert.Equal("test-host", batch.Source);
+        Assert.Equal(Changes, batch.Events);
+        Assert.Equal("Bearer secret", authorization);
+    }
+
+    [Fact]
+    public async Task Outages_are_retried_until_accepted()
+    {
+        var api = new ScriptedInterface(_ => 0, _ => HttpStatusCode.ServiceUnavailable, _ => HttpStatusCode.Unauthorized,
+            _ => HttpStatusCode.InternalServerError, _ => HttpStatusCode.Accepted);
+        var (sender, state) = Sender(api);
+
+        var accepted = await sender.DeliverAsync(Changes, CancellationToken.None);
+
+        Assert.Equal(Changes, accepted);
+        Assert.Equal(HttpStatusCode.Accepted, api.Requests[^1].Status);
+        Assert.All(api.Requests, r => Assert.Equal(Changes, r.Batch.Events));
+        Assert.Null(state.InterfaceUnavailableSince);
+    }
+
+    [Fact]
+    public async Task Too_large_batches_are_split_in_halves()
+    {
+        var api = new ScriptedInterface(b => b.Events.Count > 2 ? HttpStatusCode.RequestEntityTooLarge : HttpStatusCode.Accepted);
+
+        var accepted = await Sender(api).Sender.DeliverAsync(Changes, CancellationToken.None);
+
+        Assert.Equal(Changes, accepted);
+        Assert.Equal([8, 4, 2, 2, 4, 2, 2], api.Requests.Select(r => r.Batch.Events.Count));
+    }
+
+    [Fact]
+    public async Task A_bad_request_is_dropped_not_retried()
+    {
+        var api = new ScriptedInterface(b => b.Events.Count > 4 ? HttpStatusCode.RequestEntityTooLarge
+            : b.Events[0].Path == "f0" ? HttpStatusCode.BadRequest : HttpStatusCode.Accepted);
+
+        var accepted = await Sender(api).Sender.DeliverAsync(Changes, CancellationToken.None);
+
+        Assert.Equal(Changes[4..], accepted);
+        Assert.Equal(3, api.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_the_retries()
+    {
+        var api = new ScriptedInterface(_ => HttpStatusCode.ServiceUnavailable);
+        var (sender, state) = Sender(api);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sender.DeliverAsync(Changes, cts.Token));
+        Assert.NotNull(state.InterfaceUnavailableSince);
+    }
+}

@@ -1,0 +1,177 @@
+using Dlopbox.Watcher.Changes;
+using Dlopbox.Watcher.Sources.Inotify;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Dlopbox.Tests.Watcher;
+
+public class InotifyEventInterpreterTests
+{
+    private const int Root = 1;
+    private const int DirD = 2;
+    private const int DirDSub = 3;
+
+    private sealed class FakeHost : IWatchHost
+    {
+        public List<string> Calls { get; } = [];
+
+        public void AddTree(string path, HeldChanges held)
+        {
+            Calls.Add("add " + path);
+            held.Add(new ChangeOp.Dirty(path));
+        }
+
+        public void EnsureWatched(string path, HeldChanges held) => Calls.Add("ensure " + path);
+
+        public void RemoveTree(string path) => Calls.Add("remove " + path);
+
+        public void Resync(HeldChanges held)
+        {
+            Calls.Add("resync");
+            held.Add(ChangeOp.Rescan.Instance);
+        }
+
+        public void RootLost(InotifyMask mask) => Calls.Add("root lost");
+    }
+
+    private readonly WatchTable _watches = new();
+    private readonly FakeHost _host = new();
+    private readonly HeldChanges _held = new();
+    private readonly InotifyEventInterpreter _interpreter;
+
+    public InotifyEventInterpreterTests()
+    {
+        _watches.Add(Root, "");
+        _watches.Add(DirD, "d");
+        _watches.Add(DirDSub, "d/sub");
+        _interpreter = new InotifyEventInterpreter(_watches, _host, NullLogger.Instance);
+    }
+
+    private void Read(params InotifyEvent[] events)
+    {
+        foreach (var e in events)
+            _interpreter.Interpret(e, _held);
+        _interpreter.EndRead(_held);
+    }
+
+    private static InotifyEvent E(int wd, InotifyMask mask, string? name, uint cookie = 0) => new(wd, mask, cookie, name);
+
+    [Fact]
+    public void Content_is_reported_on_close_write_not_on_create()
+    {
+        Read(E(Root, InotifyMask.Create, "f"), E(DirD, InotifyMask.CloseWrite, "g"));
+
+        Assert.Equal([new ChangeOp.Dirty("d/g", Force: true)], _held.TakeResolved());
+    }
+
+    [Fact]
+    public void A_new_dir_is_watched_and_scanned()
+    {
+        Read(E(DirD, InotifyMask.Create | InotifyMask.IsDir, "new"));
+
+        Assert.Equal(["add d/new"], _host.Calls);
+        Assert.Equal([new ChangeOp.Dirty("d/new")], _held.TakeResolved());
+    }
+
+    [Fact]
+    public void Moves_pair_by_cookie_in_one_read()
+    {
+        Read(
+            E(Root, InotifyMask.MovedFrom, "a", cookie: 5),
+            E(Root, InotifyMask.MovedFrom | InotifyMask.IsDir, "d", cookie: 6),
+            E(Root, InotifyMask.MovedTo | InotifyMask.IsDir, "e", cookie: 6),
+            E(DirD, InotifyMask.MovedTo, "b", cookie: 5));
+
+        Assert.False(_interpreter.HasUnpairedMoves);
+        Assert.Equal([new ChangeOp.Move("d", "e"), new ChangeOp.Move("a", "e/b")], _held.TakeResolved());
+        // The watches of the moved dir and below now stand for the new path.
+        Assert.True(_watches.TryGetPath(DirDSub, out var path));
+        Assert.Equal("e/sub", path);
+        // A dir created just before its rename may not have all its watches yet: checked after the move.
+        Assert.Equal(["ensure e"], _host.Calls);
+    }
+
+    [Fact]
+    public void A_move_pairs_across_two_reads()
+    {
+        Read(E(Root, InotifyMask.MovedFrom, "a", cookie: 9));
+        Assert.True(_interpreter.HasUnpairedMoves);
+        Assert.Empty(_held.TakeResolved());
+
+        Read(E(Root, InotifyMask.MovedTo, "b", cookie: 9));
+
+        Assert.Equal([new ChangeOp.Move("a", "b")], _held.TakeResolved());
+    }
+
+    [Fact]
+    public void An_unpaired_moved_from_is_a_move_out_and_keeps_its_place()
+    {
+        Read(
+            E(Root, InotifyMask.CloseWrite, "before"),
+            E(Root, InotifyMask.MovedFrom, "x", cookie: 3),
+            E(Root, InotifyMask.CloseWrite, "x"));
+        // Held back until resolved, but what came before it may go.
+        Assert.Equal([new ChangeOp.Dirty("before", Force: true)], _held.TakeResolved());
+
+        Read(E(Root, InotifyMask.CloseWrite, "after"));
+
+        // The delete sits where the move happened, so the re-created "x" is not dropped by it.
+        Assert.Equal(
+            [new ChangeOp.Delete("x"), new ChangeOp.Dirty("x", Force: true), new ChangeOp.Dirty("after", Force: true)],
+            _held.TakeResolved());
+    }
+
+    [Fact]
+    public void A_dir_moved_out_is_deleted_and_unwatched_when_the_window_expires()
+    {
+        Read(E(Root, InotifyMask.MovedFrom | InotifyMask.IsDir, "d", cookie: 4));
+
+        _interpreter.ExpireUnpairedMoves(_held);
+
+        Assert.Equal([new ChangeOp.Delete("d")], _held.TakeResolved());
+        Assert.Equal(["remove d"], _host.Calls);
+    }
+
+    [Fact]
+    public void An_unpaired_moved_to_is_a_move_in()
+    {
+        Read(
+            E(Root, InotifyMask.MovedTo | InotifyMask.IsDir, "in", cookie: 8),
+            E(Root, InotifyMask.MovedTo, "file", cookie: 10));
+
+        Assert.Equal(["add in"], _host.Calls);
+        Assert.Equal([new ChangeOp.Dirty("in"), new ChangeOp.Dirty("file", Force: true)], _held.TakeResolved());
+    }
+
+    [Fact]
+    public void A_move_from_a_reserved_name_is_a_move_in()
+    {
+        Read(
+            E(Root, InotifyMask.MovedFrom, ".dlopbox-tmp-1", cookie: 2),
+            E(Root, InotifyMask.MovedTo, "file", cookie: 2));
+
+        Assert.Equal([new ChangeOp.Dirty("file", Force: true)], _held.TakeResolved());
+    }
+
+    [Fact]
+    public void Overflow_resyncs_and_skips_bad_names_and_stale_watches()
+    {
+        Read(
+            new InotifyEvent(Root, InotifyMask.CloseWrite, 0, null, "bad\uFFFD"),
+            E(Root, InotifyMask.CloseWrite, "a\uFFFFb"),
+            E(99, InotifyMask.CloseWrite, "unknown-watch"),
+            E(-1, InotifyMask.QueueOverflow, null));
+
+        Assert.Equal(["resync"], _host.Calls);
+        Assert.Equal([ChangeOp.Rescan.Instance], _held.TakeResolved());
+    }
+
+    [Fact]
+    public void Ignored_forgets_the_watch_and_root_loss_is_reported()
+    {
+        Read(E(DirD, InotifyMask.Ignored, null), E(Root, InotifyMask.DeleteSelf, null));
+
+        Assert.False(_watches.TryGetPath(DirD, out _));
+        Assert.True(_watches.TryGetPath(DirDSub, out _));
+        Assert.Equal(["root lost"], _host.Calls);
+    }
+}

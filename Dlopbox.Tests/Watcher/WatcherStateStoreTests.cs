@@ -1,0 +1,58 @@
+using Dlopbox.Contracts;
+using Dlopbox.Watcher;
+using Dlopbox.Watcher.Changes;
+using Dlopbox.Watcher.State;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Dlopbox.Tests.Watcher;
+
+public sealed class WatcherStateStoreTests : IDisposable
+{
+    private readonly TempTree _tree = new();
+
+    public void Dispose() => _tree.Dispose();
+
+    [Fact]
+    public async Task The_acknowledged_index_survives_a_save_and_load()
+    {
+        var options = _tree.Options();
+        options.StateDir = Path.Combine(_tree.State, "nested", "created");
+        var store = new WatcherStateStore(Options.Create(options), NullLogger<WatcherStateStore>.Instance);
+        Assert.Equal(0, (await store.LoadAsync(CancellationToken.None)).Count);
+        var index = new TreeIndex();
+        var mtime = new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero).AddTicks(1234567);
+        index.Apply(FileChange.Mkdir("dir"));
+        index.Apply(FileChange.Write("dir/ünï cödé", 42, mtime, new string('b', 64)));
+
+        await store.SaveAsync(index, CancellationToken.None);
+        var loaded = await store.LoadAsync(CancellationToken.None);
+
+        Assert.Equal(index.All(), loaded.All());
+        Assert.False(File.Exists(store.StatePath + ".tmp"));
+    }
+
+    [Fact]
+    public async Task An_unreadable_state_means_sending_everything_again()
+    {
+        var store = new WatcherStateStore(Options.Create(_tree.Options()), NullLogger<WatcherStateStore>.Instance);
+        await File.WriteAllTextAsync(store.StatePath, "{ not json");
+
+        Assert.Equal(0, (await store.LoadAsync(CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public void The_options_validator_rejects_a_state_dir_inside_the_master_dir()
+    {
+        var options = _tree.Options();
+        options.StateDir = Path.Combine(_tree.Master, "state");
+        options.Token = "";
+
+        var result = new WatcherOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.Contains("StateDir", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.Contains("Token", StringComparison.Ordinal));
+        Assert.True(new WatcherOptionsValidator().Validate(null, _tree.Options()).Succeeded);
+    }
+}

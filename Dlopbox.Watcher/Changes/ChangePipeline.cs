@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using Dlopbox.Contracts;
+using Dlopbox.Watcher.State;
+using Microsoft.Extensions.Options;
+
+namespace Dlopbox.Watcher.Changes;
+
+/// <summary>
+/// Drains <see cref="PendingChanges"/> through the <see cref="ChangeEmitter"/> into batches for the
+/// <see cref="IChangeSink"/>, one batch in flight at a time. No debounce: a batch leaves as soon as ops
+/// are there; while it is in flight new ops pile up and coalesce. Accepted changes update the
+/// acknowledged index, which is persisted at most about once a second under load and whenever idle.
+/// </summary>
+internal sealed partial class ChangePipeline(
+    PendingChanges pending,
+    ChangeEmitter emitter,
+    IChangeSink sink,
+    WatcherStateStore store,
+    WatcherState state,
+    IOptions<WatcherOptions> options,
+    ILogger<ChangePipeline> logger)
+{
+    private static readonly TimeSpan PersistEvery = TimeSpan.FromSeconds(1);
+
+    private readonly int _maxBatchSize = options.Value.MaxBatchSize;
+    private readonly List<FileChange> _outbox = [];
+    private long _delivered;
+    private long? _readyAfterDelivered;
+    private bool _unsaved;
+    private long _lastSaveTimestamp;
+
+    /// <summary>What the sink accepted; this, not the emitter's index, is what gets persisted.</summary>
+    public TreeIndex Acknowledged { get; private set; } = new();
+
+    public async Task LoadStateAsync(CancellationToken cancellationToken)
+    {
+        Acknowledged = await store.LoadAsync(cancellationToken);
+        emitter.Reset(Acknowledged.Clone());
+        _lastSaveTimestamp = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Runs until <paramref name="stoppingToken"/> fires, then delivers what it can for a bounded time and saves the state.</summary>
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (true)
+            {
+                if (_outbox.Count == 0 && pending.Count == 0)
+                {
+                    await SaveIfUnsavedAsync(stoppingToken);
+                    await pending.WaitAsync(stoppingToken);
+                }
+                await StepAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        using var drain = new CancellationTokenSource(options.Value.ShutdownDrainTimeout);
+        try
+        {
+            while (_outbox.Count > 0 || pending.Count > 0)
+                await StepAsync(drain.Token);
+        }
+        catch (OperationCanceledException) when (drain.IsCancellationRequested)
+        {
+            LogUndelivered(_outbox.Count, pending.Count);
+        }
+        await SaveIfUnsavedAsync(CancellationToken.None);
+    }
+
+    /// <summary>Emits ops until a batch is full (or none are left), then delivers one batch.</summary>
+    private async Task StepAsync(CancellationToken cancellationToken)
+    {
+        while (_outbox.Count < _maxBatchSize && pending.TryTake(out var op))
+        {
+            await emitter.ApplyAsync(op, _outbox, cancellationToken);
+            // The first rescan is the startup one: ready once everything it produced is delivered.
+            if (op is ChangeOp.Rescan && _readyAfterDelivered is null)
+                _readyAfterDelivered = _delivered + _outbox.Count;
+        }
+
+        if (_outbox.Count > 0)
+        {
+            var batch = _outbox.GetRange(0, Math.Min(_outbox.Count, _maxBatchSize));
+            var accepted = await sink.DeliverAsync(batch, cancellationToken);
+            _outbox.RemoveRange(0, batch.Count);
+            _delivered += batch.Count;
+            foreach (var change in accepted)
+                Acknowledged.Apply(change);
+            _unsaved = true;
+            if (Stopwatch.GetElapsedTime(_lastSaveTimestamp) >= PersistEvery)
+                await SaveAsync(cancellationToken);
+        }
+
+        if (_delivered >= _readyAfterDelivered && !state.IsReady)
+        {
+            state.MarkReady();
+            LogReady(_delivered);
+        }
+    }
+
+    private async Task SaveIfUnsavedAsync(CancellationToken cancellationToken)
+    {
+        if (_unsaved)
+            await SaveAsync(cancellationToken);
+    }
+
+    private async Task SaveAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.SaveAsync(Acknowledged, cancellationToken);
+            _unsaved = false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not fatal: the state only saves resending after a restart. Try again at the next save.
+            LogSaveFailed(ex);
+        }
+        _lastSaveTimestamp = Stopwatch.GetTimestamp();
+    }
+
+    [LoggerMessage(LogLevel.Information, "Ready: the startup scan's changes are delivered ({Delivered} changes sent so far)")]
+    private partial void LogReady(long delivered);
+
+    [LoggerMessage(LogLevel.Warning, "Stopping with {Unsent} changes unsent and {Pending} ops pending: the next start's rescan sends them")]
+    private partial void LogUndelivered(int unsent, int pending);
+
+    [LoggerMessage(LogLevel.Error, "Cannot save the watcher state")]
+    private partial void LogSaveFailed(Exception exception);
+}

@@ -1,0 +1,46 @@
+using Dlopbox.Contracts;
+using Dlopbox.Watcher.Changes;
+using Dlopbox.Watcher.FileSystem;
+using Dlopbox.Watcher.Sending;
+using Dlopbox.Watcher.Sources;
+using Dlopbox.Watcher.Sources.Inotify;
+using Dlopbox.Watcher.State;
+using Microsoft.Extensions.Options;
+
+namespace Dlopbox.Watcher.Extensions;
+
+internal static class WatcherServiceExtensions
+{
+    /// <summary>Watches the master dir (inotify or polling) and sends its changes to the Interface.</summary>
+    public static IHostApplicationBuilder AddMasterWatcher(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<WatcherOptions>()
+            .BindConfiguration(WatcherOptions.Section)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<WatcherOptions>, WatcherOptionsValidator>();
+
+        builder.Services.AddSingleton<WatcherState>();
+        builder.Services.AddSingleton<TreeScanner>();
+        builder.Services.AddSingleton<PendingChanges>();
+        builder.Services.AddSingleton<ChangeEmitter>();
+        builder.Services.AddSingleton<WatcherStateStore>();
+        builder.Services.AddSingleton<ChangePipeline>();
+        builder.Services.AddSingleton<IChangeSource>(sp =>
+            sp.GetRequiredService<IOptions<WatcherOptions>>().Value.Mode == WatchMode.Polling
+                ? ActivatorUtilities.CreateInstance<PollingWatcher>(sp)
+                : ActivatorUtilities.CreateInstance<InotifyWatcher>(sp));
+        builder.Services.AddHostedService<MasterWatcherService>();
+
+        builder.Services.AddHealthChecks().AddCheck<WatcherReadinessCheck>("watcher", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>The HTTP client of the Interface (found by service discovery) and the sender that uses it.</summary>
+    public static IHostApplicationBuilder AddEventSender(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHttpClient(EventSender.HttpClientName,
+            client => client.BaseAddress = new Uri($"http://{WireNames.InterfaceService}"));
+        builder.Services.AddSingleton<IChangeSink, EventSender>();
+        return builder;
+    }
+}

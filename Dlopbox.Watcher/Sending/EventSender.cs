@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Dlopbox.Contracts;
+using Dlopbox.Watcher.Changes;
+using Microsoft.Extensions.Options;
+
+namespace Dlopbox.Watcher.Sending;
+
+/// <summary>
+/// POSTs batches to the Interface's <c>/events</c>. Outages (5xx, refused connections, timeouts, an open
+/// circuit, a refused token) are waited out with capped exponential backoff, logged once when they start
+/// and once when they end, so nothing is lost while the Interface is down. 413 splits the batch; 400 (a
+/// malformed batch: a bug) is logged and dropped rather than retried for ever.
+/// </summary>
+internal sealed partial class EventSender(
+    IHttpClientFactory httpClientFactory,
+    IOptions<WatcherOptions> options,
+    WatcherState state,
+    ILogger<EventSender> logger) : IChangeSink
+{
+    public const string HttpClientName = WireNames.InterfaceService;
+
+    private const int MaxLoggedBodyChars = 4000;
+
+    private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
+
+    private readonly string _source = options.Value.Source;
+    private readonly AuthenticationHeaderValue _authorization = new("Bearer", options.Value.Token);
+    private long _outageStartTimestamp;
+    private int _outageAttempts;
+
+    /// <summary>First retry delay; doubles up to <see cref="MaxRetryDelay"/>.</summary>
+    internal TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    internal TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    private enum Outcome
+    {
+        Accepted,
+        TooLarge,
+        Rejected,
+    }
+
+    public async Task<IReadOnlyList<FileChange>> DeliverAsync(IReadOnlyList<FileChange> changes, CancellationToken cancellationToken)
+    {
+        var accepted = new List<FileChange>(changes.Count);
+        await DeliverRangeAsync(changes, accepted, cancellationToken);
+        return accepted;
+    }
+
+    private async Task DeliverRangeAsync(IReadOnlyList<FileChange> changes, List<FileChange> accepted, CancellationToken cancellationToken)
+    {
+        switch (await PostUntilAnsweredAsync(changes, cancellationToken))
+        {
+            case Outcome.Accepted:
+                accepted.AddRange(changes);
+                break;
+            case Outcome.TooLarge when changes.Count > 1:
+                var half = changes.Count / 2;
+                LogSplitting(changes.Count);
+                await DeliverRangeAsync(changes.Take(half).ToList(), accepted, cancellationToken);
+                await DeliverRangeAsync(changes.Skip(half).ToList(), accepted, cancellationToken);
+                break;
+            case Outcome.TooLarge:
+                LogSingleEventTooLarge(changes[0].Path);
+                break;
+        }
+    }
+
+    private async Task<Outcome> PostUntilAnsweredAsync(IReadOnlyList<FileChange> changes, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(
+            new EventBatch { Source = _source, Events = changes }, DlopboxJsonContext.Default.EventBatch);
+        var delay = FirstRetryDelay;
+        while (true)
+        {
+            string problem;
+            var refused = false;
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, WireNames.EventsRoute)
+                {
+                    Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
+                };
+                request.Headers.Authorization = _authorization;
+                using var response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+                var status = (int)response.StatusCode;
+                if (response.IsSuccessStatusCode)
+                {
+                    EndOutage();
+                    return Outcome.Accepted;
+                }
+                if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge)
+                {
+                    EndOutage();
+                    return Outcome.TooLarge;
+                }
+                if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+                {
+                    refused = true;
+                    problem = $"{status} {response.ReasonPhrase}: the Interface refused the token (check Watcher:Token)";
+                }
+                else if (status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests)
+                {
+                    problem = $"{status} {response.ReasonPhrase}";
+                }
+                else
+                {
+                    var detail = await response.Content.ReadAsStringAsync(cancellationToken);
+                    LogRejected(changes.Count, status, detail.Length > MaxLoggedBodyChars ? detail[..MaxLoggedBodyChars] : detail);
+                    EndOutage();
+                    return Outcome.Rejected;
+                }
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Refused connections, timeouts, an open circuit: all mean "not now".
+                problem = $"{ex.GetType().Name}: {ex.Message}";
+            }
+            BeginOutage(problem, refused);
+            await Task.Delay(delay, cancellationToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+    }
+
+    private void BeginOutage(string problem, bool refused)
+    {
+        _outageAttempts++;
+        if (_outageStartTimestamp != 0)
+            return;
+        _outageStartTimestamp = Stopwatch.GetTimestamp();
+        state.InterfaceUnavailableSince = DateTimeOffset.UtcNow;
+        if (refused)
+            LogAuthorizationRefused(problem);
+        else
+            LogOutageStarted(problem);
+    }
+
+    private void EndOutage()
+    {
+        if (_outageStartTimestamp == 0)
+            return;
+        LogOutageEnded(Stopwatch.GetElapsedTime(_outageStartTimestamp), _outageAttempts);
+        _outageStartTimestamp = 0;
+        _outageAttempts = 0;
+        state.InterfaceUnavailableSince = null;
+    }
+
+    [LoggerMessage(LogLevel.Warning, "The Interface does not take events ({Problem}); keeping them and retrying with backoff")]
+    private partial void LogOutageStarted(string problem);
+
+    [LoggerMessage(LogLevel.Error, "The Interface refuses this watcher ({Problem}); keeping events and retrying with backoff")]
+    private partial void LogAuthorizationRefused(string problem);
+
+    [LoggerMessage(LogLevel.Information, "The Interface takes events again after {Duration} and {Attempts} failed attempts")]
+    private partial void LogOutageEnded(TimeSpan duration, int attempts);
+
+    [LoggerMessage(LogLevel.Information, "The Interface found a batch of {Count} events too large; sending it in halves")]
+    private partial void LogSplitting(int count);
+
+    [LoggerMessage(LogLevel.Error, "The Interface found a single event too large; dropping it ({Path})")]
+    private partial void LogSingleEventTooLarge(string path);
+
+    [LoggerMessage(LogLevel.Error, "The Interface rejected a batch of {Count} events with {Status} (a bug, not retried); dropping it: {Problem}")]
+    private partial void LogRejected(int count, int status, string problem);
+}

@@ -1,0 +1,274 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Dlopbox.Watcher.Changes;
+using Dlopbox.Watcher.FileSystem;
+using Microsoft.Extensions.Options;
+
+namespace Dlopbox.Watcher.Sources.Inotify;
+
+/// <summary>
+/// Watches the master dir with inotify, one watch per directory, on a dedicated thread: poll(2) with a short
+/// timeout (so a stop is noticed), read(2) everything the kernel has queued, interpret it, and release the
+/// resulting ops to <see cref="PendingChanges"/> at once, without any debounce. Queue overflow leads to a
+/// full rescan; running out of watches (ENOSPC) to periodic rescans, so nothing is ever silently lost.
+/// </summary>
+internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
+{
+    private const int ReadBufferSize = 256 * 1024;
+    private const int IdlePollMs = 100;
+
+    /// <summary>How long an IN_MOVED_FROM at the end of a read waits for its IN_MOVED_TO.</summary>
+    private const int MovePairingWindowMs = 5;
+
+    private readonly PendingChanges _pending;
+    private readonly TreeScanner _scanner;
+    private readonly WatcherState _state;
+    private readonly ILogger<InotifyWatcher> _logger;
+    private readonly WatchTable _watches = new();
+    private readonly HeldChanges _held = new();
+    private readonly InotifyEventInterpreter _interpreter;
+    private readonly TimeSpan? _rescanInterval;
+    private readonly TimeSpan _degradedRescanInterval;
+    private int _fd = -1;
+    private bool _watchLimitReached;
+    private long _lastRescanTimestamp;
+
+    public InotifyWatcher(PendingChanges pending, TreeScanner scanner, WatcherState state, IOptions<WatcherOptions> options,
+        ILogger<InotifyWatcher> logger)
+    {
+        _pending = pending;
+        _scanner = scanner;
+        _state = state;
+        _logger = logger;
+        _interpreter = new InotifyEventInterpreter(_watches, this, logger);
+        _rescanInterval = options.Value.RescanInterval is { } interval && interval > TimeSpan.Zero ? interval : null;
+        _degradedRescanInterval = options.Value.PollInterval;
+    }
+
+    /// <summary>Number of directories watched now.</summary>
+    public int WatchCount => _watches.Count;
+
+    public Task<TreeCount> StartAsync(CancellationToken cancellationToken)
+    {
+        _fd = Libc.inotify_init1(Libc.IN_NONBLOCK | Libc.IN_CLOEXEC);
+        if (_fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new IOException($"inotify_init1 failed: {Marshal.GetPInvokeErrorMessage(errno)}"
+                + (errno == 24 ? " (raise fs.inotify.max_user_instances)" : ""), errno);
+        }
+        if (!TryAddWatch("", out _))
+            throw new IOException($"Cannot watch the master dir {_scanner.Root}.");
+        var count = WatchBelow("", held: null, cancellationToken);
+        _lastRescanTimestamp = Stopwatch.GetTimestamp();
+        return Task.FromResult(count);
+    }
+
+    public Task RunAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => ReadLoop(stoppingToken), stoppingToken,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private unsafe void ReadLoop(CancellationToken stoppingToken)
+    {
+        var buffer = GC.AllocateUninitializedArray<byte>(ReadBufferSize, pinned: true);
+        var events = new List<InotifyEvent>();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var waitMs = _interpreter.HasUnpairedMoves ? MovePairingWindowMs : IdlePollMs;
+                if (WaitReadable(waitMs))
+                {
+                    // Drain what the kernel has queued, one read(2) at a time (pairing counts reads).
+                    while (ReadOnce(buffer, events))
+                    {
+                        foreach (var e in events)
+                            _interpreter.Interpret(e, _held);
+                        events.Clear();
+                        _interpreter.EndRead(_held);
+                    }
+                }
+                else
+                {
+                    _interpreter.ExpireUnpairedMoves(_held);
+                }
+                RescanWhenDue();
+                Release();
+            }
+        }
+        finally
+        {
+            CloseFd();
+        }
+    }
+
+    /// <summary>Hands the resolved ops to <see cref="PendingChanges"/>; this is the flush, no timer involved.</summary>
+    private void Release()
+    {
+        if (_held.Count > 0)
+            _pending.EnqueueRange(_held.TakeResolved());
+    }
+
+    private void RescanWhenDue()
+    {
+        var interval = _watchLimitReached ? _degradedRescanInterval : _rescanInterval;
+        if (interval is null || Stopwatch.GetElapsedTime(_lastRescanTimestamp) < interval)
+            return;
+        _lastRescanTimestamp = Stopwatch.GetTimestamp();
+        if (!_watchLimitReached)
+            EnsureWatched("", _held); // the safety net covers watches, too
+        _held.Add(ChangeOp.Rescan.Instance);
+    }
+
+    private unsafe bool WaitReadable(int timeoutMs)
+    {
+        var pollFd = new Libc.PollFd { Fd = _fd, Events = Libc.POLLIN };
+        var ready = Libc.poll(&pollFd, 1, timeoutMs);
+        if (ready < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == Libc.EINTR)
+                return false;
+            throw new IOException($"poll on the inotify fd failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+        }
+        return ready > 0;
+    }
+
+    /// <summary>One read(2); false when the kernel had nothing more.</summary>
+    private unsafe bool ReadOnce(byte[] buffer, List<InotifyEvent> events)
+    {
+        nint read;
+        fixed (byte* pointer = buffer)
+            read = Libc.read(_fd, pointer, (nuint)buffer.Length);
+        if (read < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is Libc.EAGAIN or Libc.EINTR)
+                return false;
+            throw new IOException($"read on the inotify fd failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+        }
+        if (read == 0)
+            return false;
+        InotifyEventParser.Parse(buffer.AsSpan(0, (int)read), events);
+        return true;
+    }
+
+    void IWatchHost.AddTree(string path, HeldChanges held)
+    {
+        // Watch first, then list: whatever is created in it from now on has its own event.
+        TryAddWatch(path, out _);
+        held.Add(new ChangeOp.Dirty(path));
+        WatchBelow(path, held, CancellationToken.None);
+    }
+
+    void IWatchHost.EnsureWatched(string path, HeldChanges held) => EnsureWatched(path, held);
+
+    private void EnsureWatched(string path, HeldChanges held)
+    {
+        var dirs = new Stack<string>();
+        dirs.Push(path);
+        while (dirs.TryPop(out var dir))
+        {
+            if (!_watches.IsWatched(dir))
+            {
+                ((IWatchHost)this).AddTree(dir, held);
+                continue;
+            }
+            foreach (var subdir in _scanner.ListSubdirs(dir))
+                dirs.Push(subdir);
+        }
+    }
+
+    void IWatchHost.RemoveTree(string path)
+    {
+        foreach (var wd in _watches.RemoveTree(path))
+            Libc.inotify_rm_watch(_fd, wd); // the watch stays on the inode, which now lives outside the tree
+    }
+
+    void IWatchHost.Resync(HeldChanges held)
+    {
+        LogQueueOverflow();
+        var stale = _watches.AllDescriptors();
+        _watches.Clear();
+        TryAddWatch("", out _);
+        WatchBelow("", held: null, CancellationToken.None);
+        // inotify_add_watch returns the existing descriptor for a dir already watched: only the others go.
+        foreach (var wd in stale.Where(wd => !_watches.TryGetPath(wd, out _)))
+            Libc.inotify_rm_watch(_fd, wd);
+        held.Add(ChangeOp.Rescan.Instance);
+    }
+
+    void IWatchHost.RootLost(InotifyMask mask) => LogRootLost(_scanner.Root, mask);
+
+    /// <summary>Watches every dir below <paramref name="path"/>; adds a Dirty for every entry when <paramref name="held"/> is given.</summary>
+    private TreeCount WatchBelow(string path, HeldChanges? held, CancellationToken cancellationToken)
+    {
+        int dirs = 0, files = 0;
+        foreach (var entry in _scanner.Walk(path))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (entry.Disk.IsDir)
+            {
+                dirs++;
+                TryAddWatch(entry.Path, out _);
+            }
+            else
+            {
+                files++;
+            }
+            held?.Add(new ChangeOp.Dirty(entry.Path));
+        }
+        return new TreeCount(dirs, files);
+    }
+
+    private bool TryAddWatch(string path, out int wd)
+    {
+        wd = -1;
+        if (_watchLimitReached)
+            return false;
+        wd = Libc.inotify_add_watch(_fd, _scanner.FullPath(path), (uint)InotifyMask.DirectoryWatch);
+        if (wd >= 0)
+        {
+            _watches.Add(wd, path);
+            return true;
+        }
+        var errno = Marshal.GetLastPInvokeError();
+        switch (errno)
+        {
+            case Libc.ENOSPC:
+                _watchLimitReached = true;
+                _state.MarkWatchLimitReached();
+                LogWatchLimitReached(_watches.Count, _degradedRescanInterval);
+                break;
+            case Libc.ENOENT or Libc.ENOTDIR:
+                break; // gone or replaced (or a symlink) since it was listed; its own event explains it
+            default:
+                LogCannotWatch(path, Marshal.GetPInvokeErrorMessage(errno));
+                break;
+        }
+        return false;
+    }
+
+    private void CloseFd()
+    {
+        var fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+            Libc.close(fd);
+    }
+
+    public void Dispose() => CloseFd();
+
+    [LoggerMessage(LogLevel.Error,
+        "inotify watch limit reached after {Watches} watches: raise fs.inotify.max_user_watches (e.g. `sysctl fs.inotify.max_user_watches=524288`). "
+        + "Until restarted, changes are found by full rescans every {Interval}")]
+    private partial void LogWatchLimitReached(int watches, TimeSpan interval);
+
+    [LoggerMessage(LogLevel.Warning, "inotify queue overflowed (events were dropped): rescanning the whole tree")]
+    private partial void LogQueueOverflow();
+
+    [LoggerMessage(LogLevel.Error, "The master dir {MasterDir} itself was removed or moved ({Mask}); nothing more can be watched there")]
+    private partial void LogRootLost(string masterDir, InotifyMask mask);
+
+    [LoggerMessage(LogLevel.Warning, "Cannot watch {Path}: {Reason}; periodic rescans will catch its changes")]
+    private partial void LogCannotWatch(string path, string reason);
+}

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using Dlopbox.Contracts;
+using Dlopbox.Watcher.Changes;
+using Microsoft.Extensions.Options;
+
+namespace Dlopbox.Watcher.State;
+
+/// <summary>
+/// Keeps the index the Interface acknowledged in <c>StateDir/watcher-state.json</c>, replaced atomically
+/// (temp file, flushed to disk, renamed). It never runs ahead of the Interface: after a crash the startup
+/// rescan re-sends whatever was not acknowledged.
+/// </summary>
+internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options, ILogger<WatcherStateStore> logger)
+{
+    public const string FileName = "watcher-state.json";
+    private const int FormatVersion = 1;
+
+    private readonly string _stateDir = options.Value.StateRoot;
+
+    public string StatePath => Path.Combine(_stateDir, FileName);
+
+    public async Task<TreeIndex> LoadAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_stateDir);
+        var index = new TreeIndex();
+        if (!File.Exists(StatePath))
+        {
+            LogNoState(StatePath);
+            return index;
+        }
+        try
+        {
+            await using var stream = new FileStream(StatePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            var state = await JsonSerializer.DeserializeAsync(stream, WatcherStateJsonContext.Default.PersistedState, cancellationToken);
+            if (state is not { Version: FormatVersion })
+                throw new JsonException($"unknown state format version {state?.Version}");
+            foreach (var entry in state.Entries)
+            {
+                if (!PathRules.IsValid(entry.Path))
+                    continue;
+                index.Set(entry.Path, entry.IsDir
+                    ? IndexEntry.Directory
+                    : IndexEntry.File(entry.Size, entry.Mtime ?? default, entry.Sha256 ?? ""));
+            }
+            LogLoaded(index.Count, StatePath);
+        }
+        catch (JsonException ex)
+        {
+            // Sending everything again is harmless downstream; refusing to start is not.
+            LogUnreadableState(StatePath, ex.Message);
+            index = new TreeIndex();
+        }
+        return index;
+    }
+
+    public async Task SaveAsync(TreeIndex acknowledged, CancellationToken cancellationToken)
+    {
+        var temp = StatePath + ".tmp";
+        var state = new PersistedState(FormatVersion, acknowledged.All().Select(e => e.Value.IsDir
+            ? new PersistedEntry(e.Key, IsDir: true)
+            : new PersistedEntry(e.Key, Size: e.Value.Size, Mtime: e.Value.Mtime, Sha256: e.Value.Sha256)));
+        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+        {
+            await JsonSerializer.SerializeAsync(stream, state, WatcherStateJsonContext.Default.PersistedState, cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, StatePath, overwrite: true);
+    }
+
+    [LoggerMessage(LogLevel.Information, "No watcher state at {StatePath}: everything in the master dir will be sent")]
+    private partial void LogNoState(string statePath);
+
+    [LoggerMessage(LogLevel.Information, "Loaded {Entries} acknowledged entries from {StatePath}")]
+    private partial void LogLoaded(int entries, string statePath);
+
+    [LoggerMessage(LogLevel.Warning, "Ignoring unreadable watcher state {StatePath} ({Reason}): everything will be sent again")]
+    private partial void LogUnreadableState(string statePath, string reason);
+}
