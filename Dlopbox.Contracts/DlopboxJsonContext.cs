@@ -14,4 +14,6 @@ namespace Dlopbox.Contracts;
 [JsonSerializable(typeof(EventBatchAccepted))]
 [JsonSerializable(typeof(ChangeRecord))]
 [JsonSerializable(typeof(Snapshot))]
+[JsonSerializable(typeof(LoggedEvent))]
+[JsonSerializable(typeof(EventPage))]
 public sealed partial class DlopboxJsonContext : JsonSerializerContext;

@@ -30,4 +30,7 @@ public static class WireNames
     public const string EventsRoute = "/events";
 
     public const string SnapshotRoute = "/snapshot";
+
+    /// <summary>Database of the event log in MongoDB.</summary>
+    public const string EventLogDatabase = "dlopbox";
 }

@@ -12,6 +12,10 @@ public sealed class InterfaceOptions
     [Required, MinLength(16)]
     public string WatcherToken { get; set; } = "";
 
+    /// <summary>Where the embedded event log (SQLite) lives when no MongoDB is configured.</summary>
+    [Required]
+    public string DataDir { get; set; } = "data";
+
     [Required]
     public string StreamName { get; set; } = WireNames.EventStream;
 

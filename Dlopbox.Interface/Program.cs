@@ -6,6 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddEventStream();
 builder.AddMasterIndex();
+builder.AddEventLog();
 builder.Services.AddProblemDetails();
 builder.Services.ConfigureHttpJsonOptions(json =>
     json.SerializerOptions.TypeInfoResolverChain.Insert(0, Dlopbox.Contracts.DlopboxJsonContext.Default));
@@ -17,5 +18,6 @@ app.UseStatusCodePages();
 app.MapDefaultEndpoints();
 app.MapEventsApi();
 app.MapSnapshotApi();
+app.MapHistoryApi();
 
 app.Run();

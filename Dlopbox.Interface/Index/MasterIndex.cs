@@ -36,38 +36,82 @@ public sealed class MasterIndex
             return new Snapshot(_offset, _entries.All().Select(e => e.Value).ToList());
     }
 
-    /// <summary>Applies the change carried by the stream message at <paramref name="offset"/>. Messages at or before the current offset are ignored.</summary>
-    public void Apply(long offset, FileChange change)
+    /// <summary>Replaces the whole index with <paramref name="snapshot"/> (e.g. the event log's, at start).</summary>
+    public void Load(Snapshot snapshot)
+    {
+        lock (_lock)
+        {
+            _entries.Clear();
+            foreach (var entry in snapshot.Entries)
+                _entries.Set(entry.Path, entry);
+            _offset = snapshot.Offset;
+        }
+    }
+
+    public bool TryGet(string path, out SnapshotEntry entry)
+    {
+        lock (_lock)
+            return _entries.TryGet(path, out entry);
+    }
+
+    /// <summary>
+    /// Applies the change carried by the stream message at <paramref name="offset"/>. Messages at or before
+    /// the current offset are ignored. <paramref name="touched"/>, when given, receives every path whose
+    /// entry may have changed, so that a copy of the index elsewhere can be updated path by path.
+    /// </summary>
+    public void Apply(long offset, FileChange change, ISet<string>? touched = null)
     {
         lock (_lock)
         {
             if (offset <= _offset)
                 return;
             _offset = offset;
-            switch (change.Kind)
-            {
-                case ChangeKind.Write:
-                    ReplaceWith(change.Path, FileEntry(change.Path, change, offset));
-                    break;
-                case ChangeKind.Mkdir:
-                    if (!(_entries.TryGet(change.Path, out var existing) && existing.IsDir))
-                        ReplaceWith(change.Path, DirEntry(change.Path, offset));
-                    break;
-                case ChangeKind.Delete:
-                    _entries.RemoveTree(change.Path);
-                    break;
-                case ChangeKind.Move when change.OldPath is { } oldPath && _entries.Contains(oldPath):
-                    AddMissingParents(change.Path, offset);
-                    _entries.MoveTree(oldPath, change.Path);
-                    _entries.TryGet(change.Path, out var moved);
-                    _entries.Set(change.Path, moved with { Path = change.Path, Offset = offset });
-                    RebaseDescendants(change.Path);
-                    break;
-                case ChangeKind.Move:
-                    // The source was never seen (it cannot happen with one watcher); keep what we can know.
-                    ReplaceWith(change.Path, change.IsDir ? DirEntry(change.Path, offset) : FileEntry(change.Path, change, offset));
-                    break;
-            }
+            if (touched is not null)
+                CollectTouched(change, touched);
+            ApplyLocked(offset, change);
+            if (touched is not null)
+                CollectTouched(change, touched);
+        }
+    }
+
+    private void CollectTouched(FileChange change, ISet<string> touched)
+    {
+        foreach (var (key, _) in _entries.Subtree(change.Path))
+            touched.Add(key);
+        if (change.OldPath is { } oldPath)
+        {
+            foreach (var (key, _) in _entries.Subtree(oldPath))
+                touched.Add(key);
+        }
+        for (var path = change.Path; path is not null; path = PathRules.Parent(path))
+            touched.Add(path);
+    }
+
+    private void ApplyLocked(long offset, FileChange change)
+    {
+        switch (change.Kind)
+        {
+            case ChangeKind.Write:
+                ReplaceWith(change.Path, FileEntry(change.Path, change, offset));
+                break;
+            case ChangeKind.Mkdir:
+                if (!(_entries.TryGet(change.Path, out var existing) && existing.IsDir))
+                    ReplaceWith(change.Path, DirEntry(change.Path, offset));
+                break;
+            case ChangeKind.Delete:
+                _entries.RemoveTree(change.Path);
+                break;
+            case ChangeKind.Move when change.OldPath is { } oldPath && _entries.Contains(oldPath):
+                AddMissingParents(change.Path, offset);
+                _entries.MoveTree(oldPath, change.Path);
+                _entries.TryGet(change.Path, out var moved);
+                _entries.Set(change.Path, moved with { Path = change.Path, Offset = offset });
+                RebaseDescendants(change.Path);
+                break;
+            case ChangeKind.Move:
+                // The source was never seen (it cannot happen with one watcher); keep what we can know.
+                ReplaceWith(change.Path, change.IsDir ? DirEntry(change.Path, offset) : FileEntry(change.Path, change, offset));
+                break;
         }
     }
 

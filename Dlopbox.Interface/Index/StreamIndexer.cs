@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dlopbox.Contracts;
+using Dlopbox.Interface.EventLog;
 using Dlopbox.Interface.EventStream;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RabbitMQ.Client;
@@ -8,21 +9,26 @@ using RabbitMQ.Client.Events;
 namespace Dlopbox.Interface.Index;
 
 /// <summary>
-/// Follows the event stream and keeps <see cref="MasterIndex"/> current. It resumes after the index's
+/// Follows the event stream and keeps <see cref="MasterIndex"/> current. At start it loads the index
+/// the event log stored (as of the log's checkpoint) and reads only the stream after it, rather than
+/// replaying the stream from its beginning, which retention may have cut. It resumes after the index's
 /// own offset whenever the broker connection is replaced, so nothing is applied twice or skipped.
 /// </summary>
 public sealed partial class StreamIndexer(
     RabbitConnectionProvider connections,
     StreamTopology topology,
     MasterIndex index,
+    IEventLogStore store,
     ILogger<StreamIndexer> logger) : BackgroundService, IHealthCheck
 {
     private const ushort Prefetch = 2000;
+    private static readonly TimeSpan StoredIndexWait = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private volatile bool _consuming;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await LoadStoredIndexAsync(stoppingToken);
         var backoff = TimeSpan.FromMilliseconds(200);
         var outage = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -53,6 +59,23 @@ public sealed partial class StreamIndexer(
         }
     }
 
+    private async Task LoadStoredIndexAsync(CancellationToken stoppingToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        wait.CancelAfter(StoredIndexWait);
+        try
+        {
+            await store.InitializeAsync(wait.Token);
+            var stored = await store.LoadIndexAsync(wait.Token);
+            index.Load(stored);
+            LogStoredIndexLoaded(logger, stored.Entries.Count, stored.Offset, store.Name);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogNoStoredIndex(logger, store.Name, ex.Message);
+        }
+    }
+
     private async Task ConsumeUntilBrokenAsync(Action onSubscribed, CancellationToken stoppingToken)
     {
         var connection = await connections.GetAsync(stoppingToken);
@@ -63,9 +86,13 @@ public sealed partial class StreamIndexer(
         var broken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var consumer = new AsyncEventingBasicConsumer(channel);
         var unacked = 0;
+        var expected = index.Offset + 1;
         consumer.ReceivedAsync += async (_, delivery) =>
         {
             var offset = ReadOffset(delivery);
+            if (offset > expected)
+                LogGap(logger, expected, offset);
+            expected = offset + 1;
             try
             {
                 var record = JsonSerializer.Deserialize(delivery.Body.Span, DlopboxJsonContext.Default.ChangeRecord);
@@ -119,6 +146,15 @@ public sealed partial class StreamIndexer(
         Task.FromResult(_consuming
             ? HealthCheckResult.Healthy($"following the stream at offset {index.Offset}")
             : HealthCheckResult.Unhealthy("not following the event stream"));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded the stored index of {Entries} entries at offset {Offset} from the event log ({Store})")]
+    private static partial void LogStoredIndexLoaded(ILogger logger, int entries, long offset, string store);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No stored index from the event log ({Store}: {Reason}); rebuilding it from the stream's first offset")]
+    private static partial void LogNoStoredIndex(ILogger logger, string store, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The stream no longer holds offsets {Expected} to {Got}: retention dropped them; the index misses those changes until the watcher reports them again")]
+    private static partial void LogGap(ILogger logger, long expected, long got);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Following stream {Stream} from offset {Offset}")]
     private static partial void LogFollowing(ILogger logger, string stream, long offset);

@@ -1,0 +1,241 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Dlopbox.Contracts;
+using Dlopbox.Interface.EventStream;
+using Dlopbox.Interface.Index;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Dlopbox.Interface.EventLog;
+
+/// <summary>
+/// Follows the event stream from the store's own checkpoint and appends every event, in batches, to the
+/// event log, with the index rows they change. It is a consumer of its own: when the store is down,
+/// sync goes on untouched; the writer waits and catches up from its checkpoint, so nothing is missing
+/// afterwards and nothing is stored twice (the offset is the key).
+/// </summary>
+public sealed partial class EventLogWriter(
+    RabbitConnectionProvider connections,
+    StreamTopology topology,
+    IEventLogStore store,
+    ILogger<EventLogWriter> logger) : BackgroundService, IHealthCheck
+{
+    private const ushort Prefetch = 2000;
+    private const int MaxBatch = 1000;
+    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+
+    // The writer's own copy of the tree, as of its checkpoint: it turns each event into index rows.
+    private readonly MasterIndex _index = new();
+    private long _checkpoint = -1;
+    private string? _outage;
+
+    /// <summary>Offset of the last event stored.</summary>
+    public long Checkpoint => Interlocked.Read(ref _checkpoint);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(200);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await store.InitializeAsync(stoppingToken);
+                var stored = await store.LoadIndexAsync(stoppingToken);
+                _index.Load(stored);
+                Interlocked.Exchange(ref _checkpoint, stored.Offset);
+                await FollowAsync(() => backoff = TimeSpan.FromMilliseconds(200), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                var what = ex is BrokerLostException ? "event stream" : $"event log store ({store.Name})";
+                if (_outage is null)
+                    LogOutage(logger, what, ex.Message, Checkpoint);
+                _outage = what;
+            }
+            await Task.Delay(backoff, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        }
+    }
+
+    private async Task FollowAsync(Action onProgress, CancellationToken stoppingToken)
+    {
+        IChannel channel;
+        var deliveries = Channel.CreateBounded<(long Offset, ulong Tag, ChangeRecord? Record)>(
+            new BoundedChannelOptions(Prefetch) { SingleReader = true, SingleWriter = true });
+        try
+        {
+            var connection = await connections.GetAsync(stoppingToken);
+            channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
+            await topology.DeclareAsync(channel, stoppingToken);
+            await channel.BasicQosAsync(0, Prefetch, global: false, stoppingToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new BrokerLostException(ex.Message, ex);
+        }
+
+        await using (channel)
+        {
+            var consumer = new AsyncEventingBasicConsumer(channel);
+            consumer.ReceivedAsync += async (_, delivery) =>
+            {
+                var offset = delivery.BasicProperties.Headers?["x-stream-offset"] is long o ? o : -1;
+                ChangeRecord? record = null;
+                try
+                {
+                    record = JsonSerializer.Deserialize(delivery.Body.Span, DlopboxJsonContext.Default.ChangeRecord);
+                }
+                catch (JsonException)
+                {
+                    // Stored as nothing; the checkpoint still moves past it.
+                }
+                try
+                {
+                    await deliveries.Writer.WriteAsync((offset, delivery.DeliveryTag, record), stoppingToken);
+                }
+                catch (ChannelClosedException)
+                {
+                    // The writer gave up on this channel (store outage); the stream replays it from the checkpoint.
+                }
+            };
+            channel.ChannelShutdownAsync += (_, args) =>
+            {
+                deliveries.Writer.TryComplete(new BrokerLostException($"channel closed: {args.ReplyText}", null));
+                return Task.CompletedTask;
+            };
+            await channel.BasicConsumeAsync(topology.StreamName, autoAck: false, consumerTag: string.Empty, noLocal: false,
+                exclusive: false, arguments: new Dictionary<string, object?> { ["x-stream-offset"] = Checkpoint + 1 },
+                consumer: consumer, cancellationToken: stoppingToken);
+            if (_outage is null)
+                LogFollowing(logger, store.Name, Checkpoint + 1);
+
+            try
+            {
+                await StoreDeliveriesAsync(channel, deliveries.Reader, onProgress, stoppingToken);
+            }
+            finally
+            {
+                // Unblocks a delivery callback waiting for room, so closing the channel cannot hang on it.
+                deliveries.Writer.TryComplete();
+            }
+        }
+    }
+
+    private async Task StoreDeliveriesAsync(
+        IChannel channel,
+        ChannelReader<(long Offset, ulong Tag, ChangeRecord? Record)> deliveries,
+        Action onProgress,
+        CancellationToken stoppingToken)
+    {
+        var batch = new List<(long Offset, ulong Tag, ChangeRecord? Record)>(MaxBatch);
+        while (true)
+        {
+            try
+            {
+                batch.Add(await deliveries.ReadAsync(stoppingToken));
+            }
+            catch (ChannelClosedException ex)
+            {
+                throw ex.InnerException ?? ex;
+            }
+            // Gather what arrives within a short window: one transaction per burst, not per event.
+            using (var window = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+            {
+                window.CancelAfter(BatchWindow);
+                try
+                {
+                    while (batch.Count < MaxBatch && await deliveries.WaitToReadAsync(window.Token))
+                    {
+                        while (batch.Count < MaxBatch && deliveries.TryRead(out var next))
+                            batch.Add(next);
+                    }
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The window closed.
+                }
+            }
+
+            await StoreAsync(batch, stoppingToken);
+            await channel.BasicAckAsync(batch[^1].Tag, multiple: true, stoppingToken);
+            batch.Clear();
+            onProgress();
+            if (_outage is not null)
+            {
+                LogRecovered(logger, _outage, Checkpoint);
+                _outage = null;
+            }
+        }
+    }
+
+    private async Task StoreAsync(List<(long Offset, ulong Tag, ChangeRecord? Record)> batch, CancellationToken cancellationToken)
+    {
+        var events = new List<LoggedEvent>(batch.Count);
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        var last = Checkpoint;
+        foreach (var (offset, _, record) in batch)
+        {
+            if (offset <= last)
+                continue;
+            last = offset;
+            if (record is null || PathRules.Check(record.Change.Path) is not null
+                || (record.Change.OldPath is { } old && PathRules.Check(old) is not null))
+            {
+                LogSkipped(logger, offset);
+                continue;
+            }
+            _index.Apply(offset, record.Change, touched);
+            events.Add(new LoggedEvent { Offset = offset, Change = record.Change, Source = record.Source, ReceivedAt = record.ReceivedAt });
+        }
+        if (last == Checkpoint)
+            return;
+
+        var upserts = new List<SnapshotEntry>();
+        var deletes = new List<string>();
+        foreach (var path in touched)
+        {
+            if (_index.TryGet(path, out var entry))
+                upserts.Add(entry);
+            else
+                deletes.Add(path);
+        }
+        try
+        {
+            await store.AppendAsync(new EventLogBatch(events, upserts, deletes, last), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The copy of the index is now ahead of the store: the outer loop reloads it from the store.
+            throw new StoreUnavailableException(ex.Message, ex);
+        }
+        Interlocked.Exchange(ref _checkpoint, last);
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_outage is null
+            ? HealthCheckResult.Healthy($"event log ({store.Name}) at offset {Checkpoint}")
+            // Degraded, not unhealthy: sync does not depend on the log.
+            : HealthCheckResult.Degraded($"{_outage} unavailable; event log waits at offset {Checkpoint}"));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event log ({Store}) following the stream from offset {Offset}")]
+    private static partial void LogFollowing(ILogger logger, string store, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event log paused: {What} unavailable ({Reason}); it will catch up from offset {Checkpoint}")]
+    private static partial void LogOutage(ILogger logger, string what, string reason, long checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event log resumed after the {What} outage; stored up to offset {Checkpoint}")]
+    private static partial void LogRecovered(ILogger logger, string what, long checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event log skipped the stream message at offset {Offset}: unreadable or unsafe")]
+    private static partial void LogSkipped(ILogger logger, long offset);
+
+    private sealed class BrokerLostException(string message, Exception? inner) : Exception(message, inner);
+
+    private sealed class StoreUnavailableException(string message, Exception inner) : Exception(message, inner);
+}

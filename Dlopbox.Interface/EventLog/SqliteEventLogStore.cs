@@ -1,0 +1,279 @@
+using Dlopbox.Contracts;
+using Microsoft.Data.Sqlite;
+
+namespace Dlopbox.Interface.EventLog;
+
+/// <summary>
+/// The embedded event log: one SQLite file (WAL) in the Interface's data dir. A batch is one
+/// transaction, so events, index rows and checkpoint always agree.
+/// </summary>
+public sealed class SqliteEventLogStore : IEventLogStore
+{
+    private readonly string _connectionString;
+
+    public SqliteEventLogStore(string databaseFile)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databaseFile))!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = databaseFile,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 5,
+        }.ToString();
+        DatabaseFile = databaseFile;
+    }
+
+    public string Name => "sqlite";
+
+    public string DatabaseFile { get; }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS events (
+                offset INTEGER PRIMARY KEY,
+                kind TEXT NOT NULL,
+                path TEXT NOT NULL,
+                old_path TEXT,
+                is_dir INTEGER NOT NULL,
+                size INTEGER,
+                mtime_ticks INTEGER,
+                sha256 TEXT,
+                received_ticks INTEGER NOT NULL,
+                source TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS events_by_path ON events (path, offset);
+            CREATE INDEX IF NOT EXISTS events_by_old_path ON events (old_path, offset) WHERE old_path IS NOT NULL;
+            CREATE INDEX IF NOT EXISTS events_by_time ON events (received_ticks);
+            CREATE TABLE IF NOT EXISTS files (
+                path TEXT PRIMARY KEY,
+                is_dir INTEGER NOT NULL,
+                size INTEGER NOT NULL,
+                mtime_ticks INTEGER,
+                sha256 TEXT,
+                offset INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, offset INTEGER NOT NULL);
+            """, cancellationToken);
+    }
+
+    public async Task<long> GetCheckpointAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT offset FROM checkpoints WHERE name = 'event-log'";
+        return await command.ExecuteScalarAsync(cancellationToken) is long offset ? offset : -1;
+    }
+
+    public async Task AppendAsync(EventLogBatch batch, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+
+        await using (var insert = connection.CreateCommand())
+        {
+            insert.CommandText = """
+                INSERT OR IGNORE INTO events (offset, kind, path, old_path, is_dir, size, mtime_ticks, sha256, received_ticks, source)
+                VALUES ($offset, $kind, $path, $old, $dir, $size, $mtime, $sha, $received, $source)
+                """;
+            var p = AddParameters(insert, "$offset", "$kind", "$path", "$old", "$dir", "$size", "$mtime", "$sha", "$received", "$source");
+            foreach (var e in batch.Events)
+            {
+                p[0].Value = e.Offset;
+                p[1].Value = EventLogFormat.KindName(e.Change.Kind);
+                p[2].Value = e.Change.Path;
+                p[3].Value = (object?)e.Change.OldPath ?? DBNull.Value;
+                p[4].Value = e.Change.IsDir ? 1 : 0;
+                p[5].Value = (object?)e.Change.Size ?? DBNull.Value;
+                p[6].Value = (object?)e.Change.Mtime?.UtcTicks ?? DBNull.Value;
+                p[7].Value = (object?)e.Change.Sha256 ?? DBNull.Value;
+                p[8].Value = e.ReceivedAt.UtcTicks;
+                p[9].Value = e.Source;
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await using (var delete = connection.CreateCommand())
+        {
+            delete.CommandText = "DELETE FROM files WHERE path = $path";
+            var path = delete.Parameters.Add("$path", SqliteType.Text);
+            foreach (var doomed in batch.DeleteFiles)
+            {
+                path.Value = doomed;
+                await delete.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await using (var upsert = connection.CreateCommand())
+        {
+            upsert.CommandText = """
+                INSERT INTO files (path, is_dir, size, mtime_ticks, sha256, offset) VALUES ($path, $dir, $size, $mtime, $sha, $offset)
+                ON CONFLICT (path) DO UPDATE SET is_dir = excluded.is_dir, size = excluded.size,
+                    mtime_ticks = excluded.mtime_ticks, sha256 = excluded.sha256, offset = excluded.offset
+                """;
+            var p = AddParameters(upsert, "$path", "$dir", "$size", "$mtime", "$sha", "$offset");
+            foreach (var f in batch.UpsertFiles)
+            {
+                p[0].Value = f.Path;
+                p[1].Value = f.IsDir ? 1 : 0;
+                p[2].Value = f.Size;
+                p[3].Value = (object?)f.Mtime?.UtcTicks ?? DBNull.Value;
+                p[4].Value = (object?)f.Sha256 ?? DBNull.Value;
+                p[5].Value = f.Offset;
+                await upsert.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await using (var checkpoint = connection.CreateCommand())
+        {
+            checkpoint.CommandText = """
+                INSERT INTO checkpoints (name, offset) VALUES ('event-log', $offset)
+                ON CONFLICT (name) DO UPDATE SET offset = max(offset, excluded.offset)
+                """;
+            checkpoint.Parameters.AddWithValue("$offset", batch.Checkpoint);
+            await checkpoint.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<Snapshot> LoadIndexAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        // One read transaction: in WAL mode both reads see the same commit, so rows and checkpoint agree.
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        await using var checkpointCommand = connection.CreateCommand();
+        checkpointCommand.CommandText = "SELECT offset FROM checkpoints WHERE name = 'event-log'";
+        var checkpoint = await checkpointCommand.ExecuteScalarAsync(cancellationToken) is long offset ? offset : -1;
+
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT path, is_dir, size, mtime_ticks, sha256, offset FROM files";
+        var entries = new List<SnapshotEntry>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                entries.Add(new SnapshotEntry
+                {
+                    Path = reader.GetString(0),
+                    IsDir = reader.GetInt64(1) != 0,
+                    Size = reader.GetInt64(2),
+                    Mtime = reader.IsDBNull(3) ? null : new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
+                    Sha256 = reader.IsDBNull(4) ? null : reader.GetString(4),
+                    Offset = reader.GetInt64(5),
+                });
+            }
+        }
+        await transaction.CommitAsync(cancellationToken);
+        entries.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        return new Snapshot(checkpoint, entries);
+    }
+
+    public async Task<EventPage> QueryAsync(EventQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var where = new List<string>();
+        if (query.Path is { } path)
+        {
+            where.Add("(path = $path OR old_path = $path)");
+            command.Parameters.AddWithValue("$path", path);
+        }
+        if (query.Prefix is { } prefix)
+        {
+            // A subtree is one range in byte order: [prefix + "/", prefix + "0"), '0' being the byte after '/'.
+            where.Add("""
+                (path = $prefix OR (path >= $lower AND path < $upper)
+                 OR old_path = $prefix OR (old_path >= $lower AND old_path < $upper))
+                """);
+            command.Parameters.AddWithValue("$prefix", prefix);
+            command.Parameters.AddWithValue("$lower", prefix + "/");
+            command.Parameters.AddWithValue("$upper", prefix + "0");
+        }
+        if (query.Kind is { } kind)
+        {
+            where.Add("kind = $kind");
+            command.Parameters.AddWithValue("$kind", EventLogFormat.KindName(kind));
+        }
+        if (query.Since is { } since)
+        {
+            where.Add("received_ticks >= $since");
+            command.Parameters.AddWithValue("$since", since.UtcTicks);
+        }
+        if (query.Until is { } until)
+        {
+            where.Add("received_ticks < $until");
+            command.Parameters.AddWithValue("$until", until.UtcTicks);
+        }
+        if (query.After is { } after)
+        {
+            where.Add(query.Ascending ? "offset > $after" : "offset < $after");
+            command.Parameters.AddWithValue("$after", after);
+        }
+        command.CommandText = $"""
+            SELECT offset, kind, path, old_path, is_dir, size, mtime_ticks, sha256, received_ticks, source FROM events
+            {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
+            ORDER BY offset {(query.Ascending ? "ASC" : "DESC")}
+            LIMIT {query.Limit + 1}
+            """;
+        var events = await ReadEventsAsync(command, cancellationToken);
+        return EventLogFormat.Page(events, query.Limit);
+    }
+
+    public async Task<LoggedEvent?> GetAsync(long offset, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT offset, kind, path, old_path, is_dir, size, mtime_ticks, sha256, received_ticks, source FROM events WHERE offset = $offset";
+        command.Parameters.AddWithValue("$offset", offset);
+        return (await ReadEventsAsync(command, cancellationToken)).SingleOrDefault();
+    }
+
+    private static async Task<List<LoggedEvent>> ReadEventsAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var events = new List<LoggedEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new LoggedEvent
+            {
+                Offset = reader.GetInt64(0),
+                Change = new FileChange
+                {
+                    Kind = EventLogFormat.ParseKind(reader.GetString(1)),
+                    Path = reader.GetString(2),
+                    OldPath = reader.IsDBNull(3) ? null : reader.GetString(3),
+                    IsDir = reader.GetInt64(4) != 0,
+                    Size = reader.IsDBNull(5) ? null : reader.GetInt64(5),
+                    Mtime = reader.IsDBNull(6) ? null : new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero),
+                    Sha256 = reader.IsDBNull(7) ? null : reader.GetString(7),
+                },
+                ReceivedAt = new DateTimeOffset(reader.GetInt64(8), TimeSpan.Zero),
+                Source = reader.GetString(9),
+            });
+        }
+        return events;
+    }
+
+    /// <summary>Parameters created once and refilled per row: one prepared statement for the whole batch.</summary>
+    private static SqliteParameter[] AddParameters(SqliteCommand command, params string[] names) =>
+        names.Select(name => command.Parameters.Add(new SqliteParameter { ParameterName = name })).ToArray();
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;", cancellationToken);
+        return connection;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override string ToString() => $"sqlite:{DatabaseFile}";
+}
