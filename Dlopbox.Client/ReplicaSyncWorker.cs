@@ -17,6 +17,7 @@ internal sealed partial class ReplicaSyncWorker(
     SnapshotReconciler reconciler,
     ClientStateStore store,
     AppliedOffsetTracker offsets,
+    ReplicaDirectory replica,
     ReplicaState state,
     IOptions<ClientOptions> options,
     TimeProvider time,
@@ -49,6 +50,10 @@ internal sealed partial class ReplicaSyncWorker(
             if (await store.LoadAsync(stoppingToken) is { } saved)
             {
                 Log.Resuming(logger, replicaDir, saved.Offset);
+                // A crash (SIGKILL, power loss) mid-download leaves its temp file; a resume skips the
+                // reconcile that would remove it, so sweep here: a metadata walk, no download.
+                if (replica.DeleteTempFiles() is > 0 and var leftovers)
+                    Log.RemovedTempFiles(logger, leftovers);
                 offsets.Reset(saved.Offset);
                 state.SetReconciled(true);
             }
@@ -213,6 +218,7 @@ internal sealed partial class ReplicaSyncWorker(
     private async Task CheckpointAsync(CancellationToken cancellationToken)
     {
         var saved = offsets.Watermark;
+        var failing = false;
         using var timer = new PeriodicTimer(CheckpointInterval, time);
         try
         {
@@ -225,10 +231,16 @@ internal sealed partial class ReplicaSyncWorker(
                 {
                     await store.SaveAsync(applied, cancellationToken);
                     saved = applied;
+                    if (failing)
+                        Log.CheckpointRecovered(logger);
+                    failing = false;
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    Log.CheckpointFailed(logger, ex);
+                    // Retried at the next tick; logged once per outage, not five times a second.
+                    if (!failing)
+                        Log.CheckpointFailed(logger, ex);
+                    failing = true;
                 }
             }
         }
@@ -241,6 +253,9 @@ internal sealed partial class ReplicaSyncWorker(
     {
         [LoggerMessage(LogLevel.Information, "Replica {ReplicaDir} resuming at offset {Offset}")]
         public static partial void Resuming(ILogger logger, string replicaDir, long offset);
+
+        [LoggerMessage(LogLevel.Information, "Removed {Count} temp files left by an interrupted run")]
+        public static partial void RemovedTempFiles(ILogger logger, int count);
 
         [LoggerMessage(LogLevel.Information, "Replica {ReplicaDir} has no state: syncing from snapshot")]
         public static partial void NoState(ILogger logger, string replicaDir);
@@ -274,5 +289,8 @@ internal sealed partial class ReplicaSyncWorker(
 
         [LoggerMessage(LogLevel.Error, "Could not save the applied offset; retrying")]
         public static partial void CheckpointFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(LogLevel.Information, "Saving the applied offset works again")]
+        public static partial void CheckpointRecovered(ILogger logger);
     }
 }

@@ -23,6 +23,28 @@ public sealed class EmbeddedNginx : IAsyncDisposable
 
     public string BaseUrl => $"http://127.0.0.1:{Port}";
 
+    /// <summary>Every request nginx answered, one line each (<c>nginx/embedded.conf.template</c>'s <c>dlopbox</c> format).</summary>
+    public string AccessLogFile => Path.Combine(RunDir, "access.log");
+
+    /// <summary>
+    /// The requests logged so far, in order. nginx writes a line when a request ends (also when the
+    /// client went away mid-body), so a line's <see cref="NginxRequest.BytesSent"/> may be short of the file.
+    /// </summary>
+    public IReadOnlyList<NginxRequest> ReadAccessLog()
+    {
+        if (!File.Exists(AccessLogFile))
+            return [];
+        using var stream = new FileStream(AccessLogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        var requests = new List<NginxRequest>();
+        while (reader.ReadLine() is { } line)
+        {
+            if (NginxRequest.TryParse(line) is { } request)
+                requests.Add(request);
+        }
+        return requests;
+    }
+
     public static bool IsInstalled => File.Exists(Binary);
 
     public static async Task<EmbeddedNginx> StartAsync(string runDir, string masterDir, bool echo, CancellationToken cancellationToken)

@@ -15,6 +15,7 @@ public sealed class EmbeddedRabbitMq : IAsyncDisposable
 
     private readonly string _dir;
     private readonly Dictionary<string, string?> _environment;
+    private IReadOnlyList<BrokerUser> _users = [];
     private LocalProcess? _process;
 
     private EmbeddedRabbitMq(string dir, int port, int distPort, int epmdPort)
@@ -58,8 +59,25 @@ public sealed class EmbeddedRabbitMq : IAsyncDisposable
         return node;
     }
 
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>
+    /// Starts the node again after <see cref="StopAsync"/> (for fault tests): same dir, node name, ports
+    /// and users, so the stream and its messages are still there and clients reconnect to the same URI.
+    /// </summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken)
+    {
+        if (IsRunning)
+            throw new InvalidOperationException($"{NodeName} is already running.");
+        if (_process is not null)
+            await _process.DisposeAsync();
+        _process = null;
+        await StartAsync(_users, echo: false, cancellationToken);
+    }
+
     private async Task StartAsync(IReadOnlyList<BrokerUser> users, bool echo, CancellationToken cancellationToken)
     {
+        _users = users;
         Directory.CreateDirectory(Path.Combine(_dir, "mnesia"));
         Directory.CreateDirectory(Path.Combine(_dir, "log"));
         await File.WriteAllTextAsync(Path.Combine(_dir, "enabled_plugins"), "[].\n", cancellationToken);
@@ -128,7 +146,7 @@ public sealed class EmbeddedRabbitMq : IAsyncDisposable
             : throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed: {await error}");
     }
 
-    /// <summary>Stops the node (the whole Erlang VM) and the epmd it started.</summary>
+    /// <summary>Stops the node (the whole Erlang VM) and the epmd it started; <see cref="StartAgainAsync"/> brings it back.</summary>
     public async Task StopAsync()
     {
         if (_process is { HasExited: false })

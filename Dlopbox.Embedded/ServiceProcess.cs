@@ -43,6 +43,12 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>How the last run ended (after <see cref="StopAsync"/> or <see cref="KillAsync"/>); 0 is a clean shutdown.</summary>
+    public int? LastExitCode { get; private set; }
+
+    /// <summary>How long the last <see cref="StopAsync"/> took from SIGTERM to exit.</summary>
+    public TimeSpan? LastStopDuration { get; private set; }
+
     public void Start()
     {
         if (IsRunning)
@@ -95,9 +101,16 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         if (_process is null)
             return;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await _process.StopAsync(StopGrace);
+        LastStopDuration = clock.Elapsed;
+        LastExitCode = _process.ExitCode;
         await _process.DisposeAsync();
         _process = null;
     }
+
+    /// <summary>Past this a stopping service is killed: its shutdown did not finish or abandon its work in time.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
     /// <summary>SIGKILL: the crash path.</summary>
     public async Task KillAsync()
@@ -105,6 +118,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         if (_process is null)
             return;
         _process.KillHard();
+        await _process.WaitForExitAsync(CancellationToken.None);
+        LastExitCode = _process.ExitCode;
         await _process.DisposeAsync();
         _process = null;
     }

@@ -73,7 +73,11 @@ internal static class Extensions
 #pragma warning disable EXTEXP0001
     private static void AddMasterClients(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddHttpClient<SnapshotClient>(http => http.BaseAddress = new Uri($"http://{WireNames.InterfaceService}"))
+        builder.Services.AddHttpClient<SnapshotClient>((sp, http) =>
+            {
+                http.BaseAddress = new Uri($"http://{WireNames.InterfaceService}");
+                IdentifyClient(sp, http);
+            })
             .RemoveAllResilienceHandlers()
             .AddStandardResilienceHandler(resilience =>
             {
@@ -83,9 +87,10 @@ internal static class Extensions
                 resilience.CircuitBreaker.SamplingDuration = 2 * SnapshotAttemptTimeout;
             });
 
-        builder.Services.AddHttpClient<IMasterFileSource, NginxFileSource>(http =>
+        builder.Services.AddHttpClient<IMasterFileSource, NginxFileSource>((sp, http) =>
             {
                 http.BaseAddress = new Uri($"http://{WireNames.FilesService}");
+                IdentifyClient(sp, http);
                 // Downloads are read with ResponseHeadersRead and stream for as long as they take.
                 http.Timeout = Timeout.InfiniteTimeSpan;
             })
@@ -110,4 +115,13 @@ internal static class Extensions
             });
     }
 #pragma warning restore EXTEXP0001
+
+    /// <summary>Names the replica in every request (User-Agent <c>dlopbox-client/NAME</c>), so server logs tell clients apart.</summary>
+    private static void IdentifyClient(IServiceProvider services, HttpClient http)
+    {
+        var name = services.GetRequiredService<IOptions<ClientOptions>>().Value.Name;
+        // A name that is not a valid product token (spaces, slashes) still identifies as a dlopbox client.
+        if (!http.DefaultRequestHeaders.UserAgent.TryParseAdd($"dlopbox-client/{name}"))
+            http.DefaultRequestHeaders.UserAgent.TryParseAdd("dlopbox-client");
+    }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dlopbox.Client.State;
 using Dlopbox.Contracts;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,13 @@ internal sealed partial class ReplicaApplier : IDisposable
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// One path is fetched at most this often. A file rewritten many times a second (a log) would
+    /// otherwise be fetched once per version, most of them stale on arrival; paced, the versions that
+    /// arrive meanwhile supersede each other and only the newest is fetched.
+    /// </summary>
+    internal static readonly TimeSpan MinFetchIntervalPerPath = TimeSpan.FromMilliseconds(250);
+
     /// <summary>How long downloads may go on once the host is stopping before they are abandoned.</summary>
     internal static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
 
@@ -37,6 +45,9 @@ internal sealed partial class ReplicaApplier : IDisposable
     private readonly Lock _lock = new();
     private readonly List<InFlightDownload> _inFlight = [];
     private CancellationTokenSource _abandon = new();
+    private readonly Lock _outageLock = new();
+    private readonly Dictionary<string, long> _lastFetchStart = new(StringComparer.Ordinal);
+    private long _downloadOutageStart;
 
     public ReplicaApplier(
         ReplicaDirectory replica,
@@ -272,6 +283,14 @@ internal sealed partial class ReplicaApplier : IDisposable
         lock (_lock)
         {
             predecessors = Related(path, null);
+            // A file rewritten many times a second (a log) arrives as a run of writes of one path. An older
+            // write still waiting (for its turn, or for the server) would fetch bytes the newer one replaces:
+            // it is skipped. Safe: any other event touching the path waits until no download of it is in flight.
+            foreach (var older in _inFlight)
+            {
+                if (string.Equals(older.Path, path, StringComparison.Ordinal))
+                    older.Superseded = true;
+            }
             _inFlight.Add(download);
         }
         download.Task = RunWriteAsync(offset, download, full, expected, predecessors, _abandon.Token);
@@ -289,6 +308,14 @@ internal sealed partial class ReplicaApplier : IDisposable
             {
                 try
                 {
+                    if (!download.Superseded && TimeUntilFetchAllowed(download.Path) is { } pace)
+                        await Task.Delay(pace, abandon);
+                    if (download.Superseded)
+                    {
+                        Log.Superseded(_logger, offset, download.Path);
+                        break;
+                    }
+                    RecordFetchStart(download.Path);
                     if (expected.Mtime is { } mtime && ReplicaDirectory.HasContent(full, expected.Size, mtime))
                     {
                         Log.AlreadyCurrent(_logger, offset, download.Path);
@@ -296,6 +323,7 @@ internal sealed partial class ReplicaApplier : IDisposable
                         break;
                     }
                     var result = await _downloader.DownloadAsync(download.Path, full, expected, abandon);
+                    EndDownloadOutage();
                     Log.Downloaded(_logger, offset, download.Path, result);
                     if (result == DownloadResult.NotFound)
                         _unresolved.Add(download.Path, expected);
@@ -306,10 +334,8 @@ internal sealed partial class ReplicaApplier : IDisposable
                 catch (Exception ex) when (!abandon.IsCancellationRequested && IsTransient(ex))
                 {
                     // Network or server trouble: retry until it works or we stop; the offset waits meanwhile.
-                    if (attempt == 1)
-                        Log.DownloadFailing(_logger, offset, download.Path, ex.Message);
-                    else
-                        Log.DownloadStillFailing(_logger, offset, download.Path, attempt, ex);
+                    BeginDownloadOutage(ex.Message);
+                    Log.DownloadStillFailing(_logger, offset, download.Path, attempt, ex);
                     await Task.Delay(delay, abandon);
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
                 }
@@ -331,6 +357,60 @@ internal sealed partial class ReplicaApplier : IDisposable
                 _inFlight.Remove(download);
             _downloadSlots.Release();
         }
+    }
+
+    /// <summary>How long until <paramref name="path"/> may be fetched again (see <see cref="MinFetchIntervalPerPath"/>); null when it may now.</summary>
+    private TimeSpan? TimeUntilFetchAllowed(string path)
+    {
+        lock (_lock)
+        {
+            if (!_lastFetchStart.TryGetValue(path, out var last))
+                return null;
+            var wait = MinFetchIntervalPerPath - Stopwatch.GetElapsedTime(last);
+            return wait > TimeSpan.Zero ? wait : null;
+        }
+    }
+
+    private void RecordFetchStart(string path)
+    {
+        lock (_lock)
+        {
+            // Only recent fetches matter: forget the old ones now and then, so the map stays small.
+            if (_lastFetchStart.Count >= 4096)
+            {
+                foreach (var stale in _lastFetchStart.Where(e => Stopwatch.GetElapsedTime(e.Value) >= MinFetchIntervalPerPath).Select(e => e.Key).ToList())
+                    _lastFetchStart.Remove(stale);
+            }
+            _lastFetchStart[path] = Stopwatch.GetTimestamp();
+        }
+    }
+
+    /// <summary>
+    /// While the file server is away every parallel download fails and retries: one warning when the first
+    /// fails, one line when one works again, not one per file and attempt.
+    /// </summary>
+    private void BeginDownloadOutage(string reason)
+    {
+        lock (_outageLock)
+        {
+            if (_downloadOutageStart != 0)
+                return;
+            _downloadOutageStart = Stopwatch.GetTimestamp();
+        }
+        Log.DownloadsFailing(_logger, reason, MaxRetryDelay.TotalSeconds);
+    }
+
+    private void EndDownloadOutage()
+    {
+        TimeSpan duration;
+        lock (_outageLock)
+        {
+            if (_downloadOutageStart == 0)
+                return;
+            duration = Stopwatch.GetElapsedTime(_downloadOutageStart);
+            _downloadOutageStart = 0;
+        }
+        Log.DownloadsWorkAgain(_logger, duration.TotalSeconds);
     }
 
     /// <summary>Failures that time cures: the network, the server, a timeout, a full disk.</summary>
@@ -381,6 +461,9 @@ internal sealed partial class ReplicaApplier : IDisposable
 
         /// <summary>Set by the dispatcher right after the download starts.</summary>
         public Task? Task { get; set; }
+
+        /// <summary>A later write of the same path was dispatched: this one need not fetch anything any more.</summary>
+        public volatile bool Superseded;
     }
 
     private static partial class Log
@@ -403,8 +486,14 @@ internal sealed partial class ReplicaApplier : IDisposable
         [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} {Result}")]
         public static partial void Downloaded(ILogger logger, long offset, string path, DownloadResult result);
 
-        [LoggerMessage(LogLevel.Warning, "Event {Offset}: download of {Path} failed ({Reason}); retrying until it works")]
-        public static partial void DownloadFailing(ILogger logger, long offset, string path, string reason);
+        [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} is written again by a later event; skipping this version")]
+        public static partial void Superseded(ILogger logger, long offset, string path);
+
+        [LoggerMessage(LogLevel.Warning, "Downloads are failing ({Reason}); retrying each with backoff (at most {MaxDelaySeconds} s apart) until they work")]
+        public static partial void DownloadsFailing(ILogger logger, string reason, double maxDelaySeconds);
+
+        [LoggerMessage(LogLevel.Information, "Downloads work again after {Seconds:0.0} s")]
+        public static partial void DownloadsWorkAgain(ILogger logger, double seconds);
 
         [LoggerMessage(LogLevel.Debug, "Event {Offset}: download of {Path} failed again (attempt {Attempt})")]
         public static partial void DownloadStillFailing(ILogger logger, long offset, string path, int attempt, Exception exception);

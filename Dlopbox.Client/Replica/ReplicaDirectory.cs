@@ -116,6 +116,24 @@ internal sealed class ReplicaDirectory
 
     public static bool IsTempName(string name) => name.StartsWith(WireNames.TempFilePrefix, StringComparison.Ordinal);
 
+    /// <summary>
+    /// Removes the temp files a killed process left behind (a download cut off before its rename) and
+    /// returns how many. A metadata walk; run before following the stream again, so none stays visible.
+    /// </summary>
+    public int DeleteTempFiles()
+    {
+        var deleted = 0;
+        foreach (var entry in Scan())
+        {
+            if (entry.Kind == LocalKind.File && IsTempName(Path.GetFileName(entry.Path)))
+            {
+                File.Delete(entry.FullPath);
+                deleted++;
+            }
+        }
+        return deleted;
+    }
+
     /// <summary>Every entry under the root (metadata only), without descending into links.</summary>
     public List<LocalEntry> Scan()
     {
