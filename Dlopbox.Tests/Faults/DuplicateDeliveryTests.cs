@@ -1,4 +1,3 @@
-using Xunit.Abstractions;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -7,6 +6,7 @@ using System.Text.Json;
 using Dlopbox.Contracts;
 using Dlopbox.Embedded;
 using RabbitMQ.Client;
+using Xunit.Abstractions;
 using static Dlopbox.Tests.Faults.FaultAssert;
 
 namespace Dlopbox.Tests.Faults;

@@ -1,8 +1,8 @@
-using Xunit.Abstractions;
 using System.Diagnostics;
 using System.Text.Json;
 using Dlopbox.Embedded;
 using Dlopbox.Tests.Integration;
+using Xunit.Abstractions;
 
 namespace Dlopbox.Tests.Faults;
 

@@ -1,6 +1,6 @@
-using Xunit.Abstractions;
 using System.Diagnostics;
 using Dlopbox.Embedded;
+using Xunit.Abstractions;
 using static Dlopbox.Tests.Faults.FaultAssert;
 
 namespace Dlopbox.Tests.Faults;

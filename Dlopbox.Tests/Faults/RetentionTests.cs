@@ -1,10 +1,10 @@
-using Xunit.Abstractions;
 using System.Diagnostics;
 using Dlopbox.Contracts;
 using Dlopbox.Embedded;
 using Dlopbox.Tests.Integration;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using Xunit.Abstractions;
 using static Dlopbox.Tests.Faults.FaultAssert;
 
 namespace Dlopbox.Tests.Faults;

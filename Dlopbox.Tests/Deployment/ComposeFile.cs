@@ -1,0 +1,60 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+
+namespace Dlopbox.Tests.Deployment;
+
+/// <summary>
+/// docker-compose.yaml as compose itself resolves it (interpolation, .env handling, schema validation):
+/// `docker compose config --format json` where the compose plugin is installed, else Debian's
+/// docker-compose (v1, what .ci/run installs), whose normalized YAML is turned into JSON with PyYAML (a
+/// dependency of that package). Neither needs a Docker engine.
+/// </summary>
+internal static class ComposeFile
+{
+    public const string Path = "docker-compose.yaml";
+
+    /// <summary>Every variable .env.example leaves empty, with a random value, as a user's .env would have.</summary>
+    public static Dictionary<string, string> FilledEnvironment()
+    {
+        var values = new Dictionary<string, string>();
+        foreach (var line in File.ReadAllLines(System.IO.Path.Combine(Embedded.RepoLayout.Root, ".env.example")))
+        {
+            if (line.StartsWith('#') || !line.Contains('='))
+                continue;
+            var (key, value) = (line[..line.IndexOf('=')], line[(line.IndexOf('=') + 1)..]);
+            values[key] = value.Length > 0 ? value : Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        }
+        return values;
+    }
+
+    /// <summary>Runs compose's own `config` with an env file; returns the resolved model, or the failure.</summary>
+    public static (JsonObject? Model, Tool.Result Result) Config(IReadOnlyDictionary<string, string> envFile)
+    {
+        var envPath = System.IO.Path.GetTempFileName();
+        try
+        {
+            File.WriteAllLines(envPath, envFile.Select(kv => $"{kv.Key}={kv.Value}"));
+            if (HasComposePlugin())
+            {
+                var v2 = Tool.Run("docker", ["compose", "--env-file", envPath, "-f", Path, "config", "--format", "json"]);
+                return (v2.ExitCode == 0 ? JsonNode.Parse(v2.Stdout)!.AsObject() : null, v2);
+            }
+
+            Tool.Require("docker-compose", "install Debian's docker-compose (apt-get install docker-compose) or the docker compose plugin");
+            var v1 = Tool.Run("docker-compose", ["--env-file", envPath, "-f", Path, "config"]);
+            if (v1.ExitCode != 0)
+                return (null, v1);
+            var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+            var json = Tool.Run(python, ["-c", "import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"], stdin: v1.Stdout);
+            Assert.True(json.ExitCode == 0, $"could not convert compose's YAML to JSON with PyYAML: {json.Output}");
+            return (JsonNode.Parse(json.Stdout)!.AsObject(), v1);
+        }
+        finally
+        {
+            File.Delete(envPath);
+        }
+    }
+
+    private static bool HasComposePlugin() =>
+        Tool.Exists("docker") && Tool.Run("docker", ["compose", "version"], timeoutSeconds: 30).ExitCode == 0;
+}

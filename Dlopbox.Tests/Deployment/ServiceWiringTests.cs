@@ -1,0 +1,170 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Dlopbox.Client;
+using Dlopbox.Contracts;
+using Dlopbox.Embedded;
+using Dlopbox.Interface;
+using Dlopbox.Watcher;
+
+namespace Dlopbox.Tests.Deployment;
+
+/// <summary>
+/// The names every deployment gives the services are the names the services read: the AppHost's
+/// resource and connection names, and each Watcher__/Client__/Interface__/ConnectionStrings__/services__
+/// key set by the AppHost, docker-compose.yaml, Kubernetes, the plain docker recipe and the Dockerfiles,
+/// checked against the options classes. The AppHost is not built here (no Aspire packages), so its
+/// source is read as text.
+/// </summary>
+public sealed partial class ServiceWiringTests
+{
+    private static string Read(string path) => File.ReadAllText(Path.Combine(RepoLayout.Root, path));
+
+    private static readonly string AppHost = Read("Dlopbox.AppHost/AppHost.cs");
+
+    public static TheoryData<string> DeploymentFiles() =>
+    [
+        "Dlopbox.AppHost/AppHost.cs",
+        "docker-compose.yaml",
+        "deploy/docker-cli.sh",
+        "deploy/k8s/interface.yaml",
+        "deploy/k8s/master.yaml",
+        "deploy/k8s/client.yaml",
+        "Dlopbox.Watcher/Dockerfile",
+        "Dlopbox.Interface/Dockerfile",
+        "Dlopbox.Client/Dockerfile",
+    ];
+
+    [Theory]
+    [MemberData(nameof(DeploymentFiles))]
+    public void Every_settings_key_names_an_option_the_service_reads(string file)
+    {
+        var text = Read(file);
+        var keys = SettingKeyRegex().Matches(text).Select(m => (Section: m.Groups["section"].Value, Key: m.Groups["key"].Value)).Distinct().ToList();
+        Assert.NotEmpty(keys);
+        foreach (var (section, key) in keys)
+        {
+            var options = section switch
+            {
+                WatcherOptions.Section => typeof(WatcherOptions),
+                InterfaceOptions.Section => typeof(InterfaceOptions),
+                ClientOptions.SectionName => typeof(ClientOptions),
+                _ => throw new Xunit.Sdk.XunitException($"{file}: unknown section {section}"),
+            };
+            var property = options.GetProperty(key, BindingFlags.Public | BindingFlags.Instance);
+            Assert.True(property is { CanWrite: true }, $"{file} sets {section}__{key}, but {options.Name} has no such setting");
+        }
+
+        foreach (Match m in ConnectionStringRegex().Matches(text))
+            Assert.Contains(m.Groups["name"].Value, new[] { WireNames.RabbitConnection, WireNames.MongoConnection });
+        foreach (Match m in ServiceUrlRegex().Matches(text))
+            Assert.Contains(m.Groups["name"].Value, new[] { WireNames.InterfaceService, WireNames.FilesService });
+    }
+
+    [Fact]
+    public void AppHost_names_resources_after_what_the_services_read()
+    {
+        // Resource names are connection/service names: the broker "rabbit", the database "mongo" (database
+        // dlopbox), nginx "nginx", the Interface "interface", all from WireNames.
+        Assert.Contains("AddRabbitMQ(WireNames.RabbitConnection,", AppHost);
+        Assert.Contains("AddDatabase(WireNames.MongoConnection, databaseName: WireNames.EventLogDatabase)", AppHost);
+        Assert.Contains("AddDockerfile(WireNames.FilesService, \"../nginx\")", AppHost);
+        Assert.Contains("AddProject<Projects.Dlopbox_Interface>(WireNames.InterfaceService)", AppHost);
+        Assert.Contains("AddProject<Projects.Dlopbox_Watcher>(\"watcher\")", AppHost);
+        Assert.Contains("AddProject<Projects.Dlopbox_Client>(name)", AppHost);
+        Assert.Contains("[\"client-a\", \"client-b\"]", AppHost);
+        Assert.Equal(WireNames.MongoConnection, "mongo");
+        Assert.Equal(WireNames.EventLogDatabase, "dlopbox");
+
+        // The connection strings the services read, set for each of them.
+        Assert.Equal(2, Regex.Matches(AppHost, Regex.Escape("\"ConnectionStrings__\" + WireNames.RabbitConnection")).Count);
+        Assert.Contains(".WithReference(eventLog)", AppHost);
+        // services__interface__http__0 for the watcher and clients, services__nginx__http__0 for the clients.
+        Assert.Equal(2, Regex.Matches(AppHost, Regex.Escape(".WithReference(dlopboxInterface)")).Count);
+        Assert.Contains(".WithReference(nginx.GetEndpoint(\"http\"))", AppHost);
+        Assert.Contains("WithServiceEndpoint(5000, publishing)", AppHost);
+        // The watcher's token is one secret parameter, given to both ends.
+        Assert.Contains("AddParameter(\"watcher-token\", secret: true)", AppHost);
+        Assert.Contains("(\"Interface__WatcherToken\", watcherToken)", AppHost);
+        Assert.Contains("(\"Watcher__Token\", watcherToken)", AppHost);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")] // Unix file modes; dlopbox runs on Linux
+    public void Rabbit_wrapper_declares_the_embedded_brokers_users_and_no_guest()
+    {
+        // Runs the container entrypoint wrapper with a stand-in for the image's docker-entrypoint.sh and
+        // compares the definitions it writes with the embedded default's users (BrokerUser).
+        var dir = Directory.CreateTempSubdirectory("dlopbox-rabbit-wrapper-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "conf.d"));
+            File.WriteAllText(Path.Combine(dir, "docker-entrypoint.sh"), "#!/bin/sh\necho \"started: $*\"\n");
+            File.SetUnixFileMode(Path.Combine(dir, "docker-entrypoint.sh"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            var result = Tool.Run("bash", [Path.Combine(RepoLayout.Root, "deploy/rabbitmq/dlopbox-entrypoint.sh")], environment: new Dictionary<string, string>
+            {
+                ["PATH"] = dir + ":" + System.Environment.GetEnvironmentVariable("PATH"),
+                ["DLOPBOX_RABBITMQ_CONF_DIR"] = Path.Combine(dir, "conf.d"),
+                ["DLOPBOX_RABBITMQ_DEFINITIONS"] = Path.Combine(dir, "definitions.json"),
+                ["DLOPBOX_RABBITMQ_ADMIN_USER"] = "admin",
+                ["DLOPBOX_RABBITMQ_ADMIN_PASSWORD"] = "a1",
+                ["DLOPBOX_RABBITMQ_INTERFACE_PASSWORD"] = "i1",
+                ["DLOPBOX_RABBITMQ_CLIENT_PASSWORD"] = "c1",
+            });
+            Assert.True(result.ExitCode == 0, result.Output);
+            Assert.Contains("started: rabbitmq-server", result.Stdout);
+            Assert.Contains($"load_definitions = {Path.Combine(dir, "definitions.json")}", File.ReadAllText(Path.Combine(dir, "conf.d", "90-dlopbox.conf")));
+
+            var definitions = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "definitions.json")))!;
+            var users = definitions["users"]!.AsArray().ToDictionary(u => u!["name"]!.GetValue<string>(), u => u!["password"]!.GetValue<string>());
+            Assert.Equal(new Dictionary<string, string> { ["admin"] = "a1", ["dlopbox-interface"] = "i1", ["dlopbox-client"] = "c1" }, users);
+            var permissions = definitions["permissions"]!.AsArray().ToDictionary(
+                p => p!["user"]!.GetValue<string>(),
+                p => (p!["configure"]!.GetValue<string>(), p["write"]!.GetValue<string>(), p["read"]!.GetValue<string>()));
+            foreach (var expected in new[] { BrokerUser.Interface("i1"), BrokerUser.Client("c1", WireNames.EventStream) })
+                Assert.Equal((expected.Configure, expected.Write, expected.Read), permissions[expected.Name]);
+
+            // Without its secrets, or with guest as the admin, it refuses to start the broker.
+            var refused = Tool.Run("bash", [Path.Combine(RepoLayout.Root, "deploy/rabbitmq/dlopbox-entrypoint.sh")], environment: new Dictionary<string, string>
+            {
+                ["PATH"] = dir + ":" + System.Environment.GetEnvironmentVariable("PATH"),
+                ["DLOPBOX_RABBITMQ_CONF_DIR"] = Path.Combine(dir, "conf.d"),
+                ["DLOPBOX_RABBITMQ_DEFINITIONS"] = Path.Combine(dir, "definitions.json"),
+                ["DLOPBOX_RABBITMQ_ADMIN_USER"] = "guest",
+                ["DLOPBOX_RABBITMQ_ADMIN_PASSWORD"] = "guest",
+                ["DLOPBOX_RABBITMQ_INTERFACE_PASSWORD"] = "",
+                ["DLOPBOX_RABBITMQ_CLIENT_PASSWORD"] = "c1",
+            });
+            Assert.NotEqual(0, refused.ExitCode);
+            Assert.DoesNotContain("started:", refused.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Local_solution_filter_holds_every_project_but_the_Aspire_ones()
+    {
+        var inSolution = ProjectPathRegex().Matches(Read("Dlopbox.sln")).Select(m => m.Groups["path"].Value).ToHashSet();
+        var inFilter = ProjectPathRegex().Matches(Read("Dlopbox.Local.slnf")).Select(m => m.Groups["path"].Value.Replace(@"\\", @"\")).ToHashSet();
+        string[] aspire = [@"Dlopbox.AppHost\Dlopbox.AppHost.csproj", @"Dlopbox.AppHost.Tests\Dlopbox.AppHost.Tests.csproj"];
+
+        Assert.All(aspire, p => Assert.Contains(p, inSolution));
+        Assert.Equal(inSolution.Except(aspire).Order(), inFilter.Order());
+        Assert.Contains("SOLUTION=Dlopbox.Local.slnf", Read("dlopbox"));
+        Assert.Contains("dotnet restore Dlopbox.Local.slnf", Read(".ci/run"));
+    }
+
+    [GeneratedRegex(@"\b(?<section>Watcher|Interface|Client)__(?<key>[A-Za-z]+)\b")]
+    private static partial Regex SettingKeyRegex();
+
+    [GeneratedRegex(@"ConnectionStrings__(?<name>[a-z]+)\b")]
+    private static partial Regex ConnectionStringRegex();
+
+    [GeneratedRegex(@"services__(?<name>[a-z]+)__http__0")]
+    private static partial Regex ServiceUrlRegex();
+
+    [GeneratedRegex(@"""(?<path>[^""]+\.csproj)""")]
+    private static partial Regex ProjectPathRegex();
+}
