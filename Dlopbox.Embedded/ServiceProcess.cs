@@ -43,6 +43,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The OS process id while running (for probes such as <c>/proc/&lt;pid&gt;/status</c>); null when stopped.</summary>
+    public int? Pid => _process is { HasExited: false } process ? process.Pid : null;
+
     /// <summary>How the last run ended (after <see cref="StopAsync"/> or <see cref="KillAsync"/>); 0 is a clean shutdown.</summary>
     public int? LastExitCode { get; private set; }
 
