@@ -131,7 +131,7 @@ internal sealed partial class ReplicaSyncWorker(
                     Log.Unreadable(logger, offset, delivery.Error);
                     offsets.Done(offset);
                 }
-                else if (await applier.ApplyAsync(offset, record.Change, stoppingToken) == ApplyOutcome.ResyncRequired)
+                else if (await applier.ApplyAsync(offset, record, delivery.TraceParent, delivery.Delivered, stoppingToken) == ApplyOutcome.ResyncRequired)
                 {
                     return SessionEnd.ResyncRequired;
                 }

@@ -44,6 +44,13 @@ public sealed record FileChange
     /// <summary>Lower-case hex SHA-256 of the bytes the watcher read.</summary>
     public string? Sha256 { get; init; }
 
+    /// <summary>
+    /// W3C <c>traceparent</c> of the watcher's span for this change, when tracing is on. A batch is one HTTP
+    /// request with one trace context, so each change carries its own to keep one trace per change. Only
+    /// the watcher → Interface hop carries it: the stream carries the context in the AMQP headers instead.
+    /// </summary>
+    public string? TraceParent { get; init; }
+
     public static FileChange Write(string path, long size, DateTimeOffset mtime, string sha256) =>
         new() { Kind = ChangeKind.Write, Path = path, Size = size, Mtime = mtime, Sha256 = sha256 };
 

@@ -110,12 +110,21 @@ public sealed class EmbeddedSystem : IAsyncDisposable
 
         foreach (var replica in Options.ReplicaDirs)
             _clients.Add(CreateClient(replica));
+        foreach (var service in new[] { Interface, Watcher })
+            AddServiceEnvironment(service);
+    }
+
+    private ServiceProcess AddServiceEnvironment(ServiceProcess service)
+    {
+        foreach (var (key, value) in Options.ServiceEnvironment)
+            service.Environment[key] = value;
+        return service;
     }
 
     private ServiceProcess CreateClient(string replicaDir)
     {
         var name = $"client-{_clients.Count + 1}";
-        return new ServiceProcess(name, "Dlopbox.Client", LocalPorts.Free(), new Dictionary<string, string?>
+        return AddServiceEnvironment(new ServiceProcess(name, "Dlopbox.Client", LocalPorts.Free(), new Dictionary<string, string?>
         {
             ["ConnectionStrings__" + WireNames.RabbitConnection] = _clientUser.AmqpUri(Broker.Port),
             ["Client__ReplicaDir"] = Path.GetFullPath(replicaDir),
@@ -123,7 +132,7 @@ public sealed class EmbeddedSystem : IAsyncDisposable
             ["Client__Name"] = name,
             ["services__" + WireNames.InterfaceService + "__http__0"] = Interface.Url,
             ["services__" + WireNames.FilesService + "__http__0"] = Files.BaseUrl,
-        }, Path.Combine(_state, "logs"), Options.Echo);
+        }, Path.Combine(_state, "logs"), Options.Echo));
     }
 
     /// <summary>Starts one more client on a new replica dir (it syncs from a snapshot) and waits until it is ready.</summary>

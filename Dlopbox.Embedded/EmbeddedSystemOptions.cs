@@ -22,5 +22,8 @@ public sealed record EmbeddedSystemOptions
     /// <summary>Extra settings for the Interface (e.g. <c>Interface__StreamMaxAge</c>).</summary>
     public IReadOnlyDictionary<string, string?> InterfaceSettings { get; init; } = new Dictionary<string, string?>();
 
+    /// <summary>Extra environment for every service process (e.g. <c>DLOPBOX_TRACE_FILE</c> in the telemetry tests).</summary>
+    public IReadOnlyDictionary<string, string?> ServiceEnvironment { get; init; } = new Dictionary<string, string?>();
+
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(90);
 }

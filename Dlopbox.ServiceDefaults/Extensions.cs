@@ -19,6 +19,12 @@ public static class Extensions
     /// <summary>Every dlopbox activity source and meter starts with this, so one wildcard collects them all.</summary>
     public const string TelemetryPrefix = "Dlopbox.";
 
+    /// <summary>
+    /// Set (e.g. <c>/tmp/spans-{service}.jsonl</c>) to keep every span, sampled or not, as JSON lines in that
+    /// file; <c>{service}</c> becomes the application name. Only tests use it: it writes on every span end.
+    /// </summary>
+    public const string TraceFileVariable = "DLOPBOX_TRACE_FILE";
+
     private const string HealthEndpointPath = "/health";
     private const string AlivenessEndpointPath = "/alive";
 
@@ -68,6 +74,16 @@ public static class Extensions
     {
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
+
+        if (builder.Configuration[TraceFileVariable] is { Length: > 0 } traceFile)
+        {
+            var service = builder.Environment.ApplicationName;
+            var path = traceFile.Replace("{service}", service, StringComparison.Ordinal);
+            // The simple processor exports at each span's end, so a test reading the file waits for nothing.
+            builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing
+                .SetSampler(new AlwaysOnSampler())
+                .AddProcessor(new SimpleActivityExportProcessor(new JsonLinesActivityExporter(path, service))));
+        }
         return builder;
     }
 

@@ -1,3 +1,4 @@
+using Dlopbox.Client.Replica;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -9,7 +10,7 @@ namespace Dlopbox.Client.Broker;
 /// so nothing is declared: a missing stream fails the consume (404) and the caller retries later.
 /// Automatic recovery is off: the client resumes from its own applied offset, not the library's idea of it.
 /// </summary>
-internal sealed class StreamConsumer(IConnectionFactory connectionFactory, IOptions<ClientOptions> options)
+internal sealed class StreamConsumer(IConnectionFactory connectionFactory, IOptions<ClientOptions> options, ClientTelemetry? telemetry = null)
 {
     public async Task<StreamSubscription> SubscribeAsync(long fromOffset, CancellationToken cancellationToken)
     {
@@ -21,7 +22,7 @@ internal sealed class StreamConsumer(IConnectionFactory connectionFactory, IOpti
             channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
             // Streams require a prefetch and manual acks; acks only grant credit.
             await channel.BasicQosAsync(prefetchSize: 0, prefetchCount: (ushort)settings.Prefetch, global: false, cancellationToken);
-            var subscription = new StreamSubscription(connection, channel, settings.Prefetch);
+            var subscription = new StreamSubscription(connection, channel, settings.Prefetch, telemetry);
             var consumer = new AsyncEventingBasicConsumer(channel);
             subscription.Attach(consumer);
             var arguments = new Dictionary<string, object?> { [StreamSubscription.OffsetHeader] = fromOffset };

@@ -1,5 +1,8 @@
+using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using Dlopbox.Client.Replica;
 using Dlopbox.Contracts;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -21,12 +24,14 @@ internal sealed class StreamSubscription : IAsyncDisposable
     private readonly IConnection _connection;
     private readonly IChannel _channel;
     private readonly Channel<StreamDelivery> _deliveries;
+    private readonly ClientTelemetry? _telemetry;
     private int _disposed;
 
-    public StreamSubscription(IConnection connection, IChannel channel, int capacity)
+    public StreamSubscription(IConnection connection, IChannel channel, int capacity, ClientTelemetry? telemetry = null)
     {
         _connection = connection;
         _channel = channel;
+        _telemetry = telemetry;
         // The prefetch bounds what is unacked, hence what can be buffered: the writer never waits long.
         _deliveries = Channel.CreateBounded<StreamDelivery>(new BoundedChannelOptions(capacity)
         {
@@ -87,6 +92,8 @@ internal sealed class StreamSubscription : IAsyncDisposable
     private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs args)
     {
         var delivery = Decode(args);
+        if (delivery.Offset is { } offset)
+            _telemetry?.Received(offset);
         try
         {
             await _deliveries.Writer.WriteAsync(delivery, args.CancellationToken);
@@ -112,12 +119,47 @@ internal sealed class StreamSubscription : IAsyncDisposable
         try
         {
             var record = JsonSerializer.Deserialize(args.Body.Span, DlopboxJsonContext.Default.ChangeRecord);
-            return new StreamDelivery(offset, args.DeliveryTag, record, record is null ? "null body" : null);
+            if (!ClientTelemetry.Source.HasListeners())
+                return new StreamDelivery(offset, args.DeliveryTag, record, record is null ? "null body" : null);
+            // Activity.Current is RabbitMQ.Client's "deliver" span, when it is listened to. RabbitMQ.Client 7.2 makes
+            // it a child of the publisher's span (some 7.x versions only link it): when it is in the change's trace
+            // the event is applied under it, otherwise under the publisher's span, linked to the delivery.
+            var traceParent = ExtractTraceParent(args.BasicProperties);
+            var delivered = Activity.Current?.Context ?? default;
+            if (traceParent != default && delivered.TraceId == traceParent.TraceId)
+                (traceParent, delivered) = (delivered, default);
+            return new StreamDelivery(offset, args.DeliveryTag, record, record is null ? "null body" : null, traceParent, delivered);
         }
         catch (JsonException ex)
         {
             return new StreamDelivery(offset, args.DeliveryTag, null, ex.Message);
         }
+    }
+
+    /// <summary>
+    /// The trace context RabbitMQ.Client's publisher span injected (with <see cref="DistributedContextPropagator.Current"/>,
+    /// read back the same way). Its own "deliver" span only links this context; the apply span is its child.
+    /// </summary>
+    private static ActivityContext ExtractTraceParent(IReadOnlyBasicProperties properties)
+    {
+        if (properties.Headers is not { } headers)
+            return default;
+        DistributedContextPropagator.Current.ExtractTraceIdAndState(headers, ReadHeader, out var traceParent, out var traceState);
+        return ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context) ? context : default;
+    }
+
+    private static void ReadHeader(object? carrier, string name, out string? value, out IEnumerable<string>? values)
+    {
+        values = null;
+        // AMQP long strings arrive as bytes.
+        value = carrier is IDictionary<string, object?> headers && headers.TryGetValue(name, out var raw)
+            ? raw switch
+            {
+                byte[] bytes => Encoding.UTF8.GetString(bytes),
+                string text => text,
+                _ => null,
+            }
+            : null;
     }
 
     private Task EndAsync(string reason)

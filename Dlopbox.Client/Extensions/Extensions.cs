@@ -31,6 +31,7 @@ internal static class Extensions
 
         services.AddSingleton<ReplicaState>();
         services.AddSingleton<AppliedOffsetTracker>();
+        services.AddSingleton<ClientTelemetry>();
         services.AddSingleton<ClientStateStore>();
         services.AddSingleton(sp => new ReplicaDirectory(sp.GetRequiredService<IOptions<ClientOptions>>().Value.ReplicaDir));
         services.AddSingleton<FileDownloader>();

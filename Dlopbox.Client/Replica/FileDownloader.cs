@@ -27,7 +27,11 @@ internal enum DownloadResult
 /// checked against the expected size and SHA-256, stamped with the master's mtime, then renamed over the
 /// target. Readers of the replica see the old file or the new one, never half of one.
 /// </summary>
-internal sealed partial class FileDownloader(IMasterFileSource source, ReplicaDirectory replica, ILogger<FileDownloader> logger)
+internal sealed partial class FileDownloader(
+    IMasterFileSource source,
+    ReplicaDirectory replica,
+    ILogger<FileDownloader> logger,
+    ClientTelemetry? telemetry = null)
 {
     private const int BufferSize = 256 * 1024;
 
@@ -67,15 +71,18 @@ internal sealed partial class FileDownloader(IMasterFileSource source, ReplicaDi
             try
             {
                 var (size, sha256) = await CopyAndHashAsync(file.Content, temp, expected.Size, cancellationToken);
+                telemetry?.Downloaded(size);
                 if (size != expected.Size)
                 {
                     Log.Mismatch(logger, path, "size", expected.Size.ToString(), size.ToString());
+                    telemetry?.Mismatch("size");
                     File.Delete(temp);
                     return DownloadResult.Changed;
                 }
                 if (expected.Sha256 is { } wanted && !string.Equals(wanted, sha256, StringComparison.OrdinalIgnoreCase))
                 {
                     Log.Mismatch(logger, path, "sha256", wanted, sha256);
+                    telemetry?.Mismatch("sha256");
                     File.Delete(temp);
                     return DownloadResult.Changed;
                 }

@@ -47,7 +47,11 @@ internal sealed partial class ReplicaApplier : IDisposable
     private CancellationTokenSource _abandon = new();
     private readonly Lock _outageLock = new();
     private readonly Dictionary<string, long> _lastFetchStart = new(StringComparer.Ordinal);
+    private readonly ClientTelemetry? _telemetry;
     private long _downloadOutageStart;
+
+    /// <summary>The span of the event being dispatched, until a download takes it over (it then ends with the download).</summary>
+    private Activity? _applying;
 
     public ReplicaApplier(
         ReplicaDirectory replica,
@@ -55,8 +59,10 @@ internal sealed partial class ReplicaApplier : IDisposable
         AppliedOffsetTracker offsets,
         UnresolvedFiles unresolved,
         IOptions<ClientOptions> options,
-        ILogger<ReplicaApplier> logger)
+        ILogger<ReplicaApplier> logger,
+        ClientTelemetry? telemetry = null)
     {
+        _telemetry = telemetry;
         _replica = replica;
         _downloader = downloader;
         _offsets = offsets;
@@ -71,6 +77,28 @@ internal sealed partial class ReplicaApplier : IDisposable
         {
             lock (_lock)
                 return _inFlight.Count;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ApplyAsync(long, FileChange, CancellationToken)"/> for a stream message, under its span
+    /// "apply {kind}": a child of <paramref name="traceParent"/> (the delivery's or the publisher's context), linked
+    /// to <paramref name="delivered"/> when given. A write's span ends when its download does.
+    /// </summary>
+    public async Task<ApplyOutcome> ApplyAsync(long offset, ChangeRecord record, ActivityContext traceParent, ActivityContext delivered,
+        CancellationToken cancellationToken)
+    {
+        _telemetry?.Dispatching(offset, record.ReceivedAt);
+        _applying = ClientTelemetry.StartApply(offset, record.Change, traceParent, delivered);
+        try
+        {
+            return await ApplyAsync(offset, record.Change, cancellationToken);
+        }
+        finally
+        {
+            // Not taken over by a download: the event is applied (or refused) by now.
+            _applying?.Stop();
+            _applying = null;
         }
     }
 
@@ -279,6 +307,12 @@ internal sealed partial class ReplicaApplier : IDisposable
         else
             _offsets.Begin(offset);
         var download = new InFlightDownload(path);
+        if (!partOfEarlierOffset)
+        {
+            // The event's span now ends with this download; Activity.Current (that span) flows into it.
+            download.Span = _applying;
+            _applying = null;
+        }
         Task[] predecessors;
         lock (_lock)
         {
@@ -313,18 +347,21 @@ internal sealed partial class ReplicaApplier : IDisposable
                     if (download.Superseded)
                     {
                         Log.Superseded(_logger, offset, download.Path);
+                        download.Span?.SetTag(ResultTag, "superseded");
                         break;
                     }
                     RecordFetchStart(download.Path);
                     if (expected.Mtime is { } mtime && ReplicaDirectory.HasContent(full, expected.Size, mtime))
                     {
                         Log.AlreadyCurrent(_logger, offset, download.Path);
+                        download.Span?.SetTag(ResultTag, "current");
                         _unresolved.RemoveExact(download.Path);
                         break;
                     }
                     var result = await _downloader.DownloadAsync(download.Path, full, expected, abandon);
                     EndDownloadOutage();
                     Log.Downloaded(_logger, offset, download.Path, result);
+                    download.Span?.SetTag(ResultTag, ResultName(result));
                     if (result == DownloadResult.NotFound)
                         _unresolved.Add(download.Path, expected);
                     else
@@ -336,6 +373,8 @@ internal sealed partial class ReplicaApplier : IDisposable
                     // Network or server trouble: retry until it works or we stop; the offset waits meanwhile.
                     BeginDownloadOutage(ex.Message);
                     Log.DownloadStillFailing(_logger, offset, download.Path, attempt, ex);
+                    _telemetry?.Retrying("download");
+                    download.Span?.AddEvent(new ActivityEvent("retry"));
                     await Task.Delay(delay, abandon);
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
                 }
@@ -349,6 +388,7 @@ internal sealed partial class ReplicaApplier : IDisposable
         catch (Exception ex)
         {
             Log.DownloadCrashed(_logger, offset, download.Path, ex);
+            download.Span?.SetStatus(ActivityStatusCode.Error, ex.Message);
             _offsets.Complete(offset);
         }
         finally
@@ -356,6 +396,7 @@ internal sealed partial class ReplicaApplier : IDisposable
             lock (_lock)
                 _inFlight.Remove(download);
             _downloadSlots.Release();
+            download.Span?.Stop();
         }
     }
 
@@ -464,7 +505,21 @@ internal sealed partial class ReplicaApplier : IDisposable
 
         /// <summary>A later write of the same path was dispatched: this one need not fetch anything any more.</summary>
         public volatile bool Superseded;
+
+        /// <summary>The span of the event this download applies; it ends with the download.</summary>
+        public Activity? Span { get; set; }
     }
+
+    private const string ResultTag = "dlopbox.download.result";
+
+    private static string ResultName(DownloadResult result) => result switch
+    {
+        DownloadResult.Written => "written",
+        DownloadResult.NotFound => "not_found",
+        DownloadResult.Changed => "changed",
+        DownloadResult.Rejected => "rejected",
+        _ => "unknown",
+    };
 
     private static partial class Log
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Dlopbox.Contracts;
 
@@ -55,9 +56,16 @@ public static partial class EventBatchValidator
             {
                 errors[$"{at}.size"] = ["size and sha256 are only allowed for files"];
             }
+
+            if (change.TraceParent is not null && !IsTraceParent(change.TraceParent))
+                errors[$"{at}.traceParent"] = ["must be a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>, ids not all zero"];
         }
         return errors;
     }
+
+    /// <summary>Version 00 of the W3C format, lower-case, with non-zero trace and span ids.</summary>
+    private static bool IsTraceParent(string value) =>
+        TraceParent().IsMatch(value) && ActivityContext.TryParse(value, null, out _);
 
     private static void Check(Dictionary<string, string[]> errors, string field, string? problem)
     {
@@ -67,4 +75,7 @@ public static partial class EventBatchValidator
 
     [GeneratedRegex("^[0-9a-f]{64}$")]
     private static partial Regex Sha256Hex();
+
+    [GeneratedRegex("^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")]
+    private static partial Regex TraceParent();
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -65,12 +66,17 @@ public static partial class EventsApi
         }
 
         var receivedAt = clock.GetUtcNow();
-        var records = batch.Events
-            .Select(change => new ChangeRecord { Change = change, Source = batch.Source, ReceivedAt = receivedAt })
-            .ToList();
+        var records = new List<ChangeRecord>(batch.Events.Count);
+        var traceParents = TraceParents(batch);
+        foreach (var change in batch.Events)
+        {
+            // The stream carries the trace context in the AMQP headers; the record stays as it was.
+            var recorded = change.TraceParent is null ? change : change with { TraceParent = null };
+            records.Add(new ChangeRecord { Change = recorded, Source = batch.Source, ReceivedAt = receivedAt });
+        }
         try
         {
-            await publisher.PublishAsync(records, cancellationToken);
+            await publisher.PublishAsync(records, traceParents, cancellationToken);
         }
         catch (StreamUnavailableException)
         {
@@ -79,6 +85,20 @@ public static partial class EventsApi
                 title: "The event stream is unavailable.", detail: "Nothing of this batch was acknowledged; send it again.");
         }
         return Results.Accepted(value: new EventBatchAccepted(records.Count));
+    }
+
+    /// <summary>Each change's trace context (validated), or null when not tracing or none has one.</summary>
+    private static ActivityContext[]? TraceParents(EventBatch batch)
+    {
+        if (!InterfaceTelemetry.Source.HasListeners())
+            return null;
+        ActivityContext[]? contexts = null;
+        for (var i = 0; i < batch.Events.Count; i++)
+        {
+            if (ActivityContext.TryParse(batch.Events[i].TraceParent, null, isRemote: true, out var context))
+                (contexts ??= new ActivityContext[batch.Events.Count])[i] = context;
+        }
+        return contexts;
     }
 
     private static IResult TooLarge(string detail) =>

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Dlopbox.Contracts;
 using Dlopbox.Interface.EventLog;
@@ -19,6 +20,7 @@ public sealed partial class StreamIndexer(
     StreamTopology topology,
     MasterIndex index,
     IEventLogStore store,
+    IMeterFactory meterFactory,
     ILogger<StreamIndexer> logger) : BackgroundService, IHealthCheck
 {
     private const ushort Prefetch = 2000;
@@ -28,6 +30,10 @@ public sealed partial class StreamIndexer(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The index follows the stream, so its offset is the stream's head as far as the Interface has read it.
+        meterFactory.Create(InterfaceTelemetry.Name).CreateObservableGauge(InterfaceTelemetry.HeadOffsetMetric,
+            () => index.Offset is >= 0 and var offset ? [new Measurement<long>(offset)] : Array.Empty<Measurement<long>>(),
+            "{offset}", "Offset of the newest change in the event stream, as the Interface's index has read it.");
         await LoadStoredIndexAsync(stoppingToken);
         var backoff = TimeSpan.FromMilliseconds(200);
         var outage = false;

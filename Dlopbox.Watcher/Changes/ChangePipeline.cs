@@ -18,7 +18,8 @@ internal sealed partial class ChangePipeline(
     WatcherStateStore store,
     WatcherState state,
     IOptions<WatcherOptions> options,
-    ILogger<ChangePipeline> logger)
+    ILogger<ChangePipeline> logger,
+    WatcherTelemetry? telemetry = null)
 {
     private static readonly TimeSpan PersistEvery = TimeSpan.FromSeconds(1);
 
@@ -76,7 +77,11 @@ internal sealed partial class ChangePipeline(
     {
         while (_outbox.Count < _maxBatchSize && pending.TryTake(out var op))
         {
+            var emitted = _outbox.Count;
+            var detectStart = WatcherTelemetry.DetectStart();
             await emitter.ApplyAsync(op, _outbox, cancellationToken);
+            if (_outbox.Count > emitted)
+                telemetry?.Detected(_outbox, emitted, detectStart);
             // The first rescan is the startup one: ready once everything it produced is delivered.
             if (op is ChangeOp.Rescan && _readyAfterDelivered is null)
                 _readyAfterDelivered = _delivered + _outbox.Count;

@@ -23,6 +23,7 @@ internal static class WatcherServiceExtensions
         builder.Services.AddSingleton<IValidateOptions<WatcherOptions>, WatcherOptionsValidator>();
 
         builder.Services.AddSingleton<WatcherState>();
+        builder.Services.AddSingleton<WatcherTelemetry>();
         builder.Services.AddSingleton<TreeScanner>();
         builder.Services.AddSingleton<PendingChanges>();
         builder.Services.AddSingleton<ChangeEmitter>();

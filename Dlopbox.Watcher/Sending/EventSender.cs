@@ -18,7 +18,8 @@ internal sealed partial class EventSender(
     IHttpClientFactory httpClientFactory,
     IOptions<WatcherOptions> options,
     WatcherState state,
-    ILogger<EventSender> logger) : IChangeSink
+    ILogger<EventSender> logger,
+    WatcherTelemetry? telemetry = null) : IChangeSink
 {
     public const string HttpClientName = WireNames.InterfaceService;
 
@@ -73,6 +74,8 @@ internal sealed partial class EventSender(
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(
             new EventBatch { Source = _source, Events = changes }, DlopboxJsonContext.Default.EventBatch);
+        // Every attempt's HTTP span (HttpClient instrumentation) is a child of this one.
+        using var send = WatcherTelemetry.StartSend(changes);
         var delay = FirstRetryDelay;
         while (true)
         {
@@ -90,11 +93,13 @@ internal sealed partial class EventSender(
                 if (response.IsSuccessStatusCode)
                 {
                     EndOutage();
+                    telemetry?.Posted(send, WatcherTelemetry.Outcomes.Accepted);
                     return Outcome.Accepted;
                 }
                 if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge)
                 {
                     EndOutage();
+                    telemetry?.Posted(send, WatcherTelemetry.Outcomes.TooLarge);
                     return Outcome.TooLarge;
                 }
                 if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
@@ -111,6 +116,7 @@ internal sealed partial class EventSender(
                     var detail = await response.Content.ReadAsStringAsync(cancellationToken);
                     LogRejected(changes.Count, status, detail.Length > MaxLoggedBodyChars ? detail[..MaxLoggedBodyChars] : detail);
                     EndOutage();
+                    telemetry?.Posted(send, WatcherTelemetry.Outcomes.Rejected);
                     return Outcome.Rejected;
                 }
             }
@@ -120,6 +126,7 @@ internal sealed partial class EventSender(
                 problem = $"{ex.GetType().Name}: {ex.Message}";
             }
             BeginOutage(problem, refused);
+            telemetry?.Retrying(send, problem);
             await Task.Delay(delay, cancellationToken);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
         }
