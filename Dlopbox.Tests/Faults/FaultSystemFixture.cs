@@ -11,37 +11,13 @@ namespace Dlopbox.Tests.Faults;
 /// count downloads), the Interface, the Watcher and two Clients, each a process that the tests stop,
 /// kill and start again. Every scenario ends with both replicas equal to the master.
 /// </summary>
-public sealed class FaultSystemFixture : IAsyncLifetime
+public sealed class FaultSystemFixture() : EmbeddedSystemFixture("faults")
 {
-    public string Root { get; } = Path.Combine(Path.GetTempPath(), "dlopbox-faults-" + Guid.NewGuid().ToString("N")[..8]);
-
-    public string MasterDir => Path.Combine(Root, "master");
-
-    public IReadOnlyList<string> ReplicaDirs => [Path.Combine(Root, "replica-1"), Path.Combine(Root, "replica-2")];
-
-    public EmbeddedSystem System { get; private set; } = null!;
+    public override IReadOnlyList<string> ReplicaDirs => [Path.Combine(Root, "replica-1"), Path.Combine(Root, "replica-2")];
 
     public ServiceProcess Client1 => System.Clients[0];
 
     public ServiceProcess Client2 => System.Clients[1];
-
-    public async Task InitializeAsync()
-    {
-        System = await EmbeddedSystem.StartAsync(new EmbeddedSystemOptions
-        {
-            MasterDir = MasterDir,
-            ReplicaDirs = ReplicaDirs,
-            StateDir = Path.Combine(Root, "state"),
-        }, CancellationToken.None);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (System is not null)
-            await System.DisposeAsync();
-        TestLogs.Keep(Path.Combine(Root, "state", "logs"), "faults");
-        Directory.Delete(Root, recursive: true);
-    }
 
     public string Master(string relative) => Path.Combine(MasterDir, relative);
 

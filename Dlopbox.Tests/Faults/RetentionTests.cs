@@ -14,39 +14,17 @@ namespace Dlopbox.Tests.Faults;
 /// segments). Stream arguments are fixed when the stream is declared, hence a system of its own; its
 /// Interface must not be restarted (it rebuilds its index from the stream's first offset).
 /// </summary>
-public sealed class TinyRetentionFixture : IAsyncLifetime
+public sealed class TinyRetentionFixture() : EmbeddedSystemFixture("retention")
 {
-    public string Root { get; } = Path.Combine(Path.GetTempPath(), "dlopbox-retention-" + Guid.NewGuid().ToString("N")[..8]);
-
-    public string MasterDir => Path.Combine(Root, "master");
-
-    public string ReplicaDir => Path.Combine(Root, "replica");
-
-    public EmbeddedSystem System { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override EmbeddedSystemOptions Configure(EmbeddedSystemOptions options) => options with
     {
-        System = await EmbeddedSystem.StartAsync(new EmbeddedSystemOptions
+        InterfaceSettings = new Dictionary<string, string?>
         {
-            MasterDir = MasterDir,
-            ReplicaDirs = [ReplicaDir],
-            StateDir = Path.Combine(Root, "state"),
-            InterfaceSettings = new Dictionary<string, string?>
-            {
-                ["Interface__StreamMaxAge"] = "1s",
-                ["Interface__StreamMaxSegmentSizeBytes"] = "65536",
-                ["Interface__StreamMaxLengthBytes"] = "1000000",
-            },
-        }, CancellationToken.None);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (System is not null)
-            await System.DisposeAsync();
-        TestLogs.Keep(Path.Combine(Root, "state", "logs"), "retention");
-        Directory.Delete(Root, recursive: true);
-    }
+            ["Interface__StreamMaxAge"] = "1s",
+            ["Interface__StreamMaxSegmentSizeBytes"] = "65536",
+            ["Interface__StreamMaxLengthBytes"] = "1000000",
+        },
+    };
 }
 
 [CollectionDefinition(Name)]

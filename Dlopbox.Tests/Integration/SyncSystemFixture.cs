@@ -7,34 +7,8 @@ namespace Dlopbox.Tests.Integration;
 /// rabbitmq-server, nginx, and the Interface, Watcher and one Client as processes. Tests work on the
 /// shared master dir and compare whole trees, so they run one after another.
 /// </summary>
-public sealed class SyncSystemFixture : IAsyncLifetime
+public sealed class SyncSystemFixture() : EmbeddedSystemFixture("system")
 {
-    public string Root { get; } = Path.Combine(Path.GetTempPath(), "dlopbox-tests-" + Guid.NewGuid().ToString("N")[..8]);
-
-    public string MasterDir => Path.Combine(Root, "master");
-
-    public string ReplicaDir => Path.Combine(Root, "replica");
-
-    public EmbeddedSystem System { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        System = await EmbeddedSystem.StartAsync(new EmbeddedSystemOptions
-        {
-            MasterDir = MasterDir,
-            ReplicaDirs = [ReplicaDir],
-            StateDir = Path.Combine(Root, "state"),
-        }, CancellationToken.None);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (System is not null)
-            await System.DisposeAsync();
-        TestLogs.Keep(Path.Combine(Root, "state", "logs"), "system");
-        Directory.Delete(Root, recursive: true);
-    }
-
     /// <summary>Waits until the replica equals the master, byte for byte, and fails with the differences if it does not.</summary>
     public Task AssertConvergedAsync(string? replicaDir = null) =>
         TreeAssert.ConvergesAsync(MasterDir, replicaDir ?? ReplicaDir, TimeSpan.FromSeconds(60));
