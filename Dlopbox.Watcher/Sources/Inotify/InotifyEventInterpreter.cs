@@ -9,12 +9,6 @@ internal interface IWatchHost
     /// <summary>A dir appeared in the tree (created, or moved in): watch it and all below it, and add a Dirty for each.</summary>
     void AddTree(string path, HeldChanges held);
 
-    /// <summary>
-    /// A dir moved within the tree: watch (and scan) any dir below it that has no watch yet, which happens
-    /// when it was created and renamed before its IN_CREATE was handled.
-    /// </summary>
-    void EnsureWatched(string path, HeldChanges held);
-
     /// <summary>A watched dir left the tree: stop watching it and all below it.</summary>
     void RemoveTree(string path);
 
@@ -145,7 +139,10 @@ internal sealed partial class InotifyEventInterpreter(WatchTable watches, IWatch
         if (from.IsDir)
         {
             watches.MoveTree(from.Path, path);
-            host.EnsureWatched(path, held);
+            // Look at the whole moved subtree again, not only at dirs without a watch: a scan of a new dir
+            // that ran at its old path after the rename found nothing there. Entries the downstream already
+            // knows pass the size+mtime check and cost only an lstat; the missed ones are sent.
+            host.AddTree(path, held);
         }
     }
 

@@ -161,8 +161,6 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         WatchBelow(path, held, CancellationToken.None);
     }
 
-    void IWatchHost.EnsureWatched(string path, HeldChanges held) => EnsureWatched(path, held);
-
     private void EnsureWatched(string path, HeldChanges held)
     {
         var dirs = new Stack<string>();
