@@ -16,4 +16,8 @@ namespace Dlopbox.Contracts;
 [JsonSerializable(typeof(Snapshot))]
 [JsonSerializable(typeof(LoggedEvent))]
 [JsonSerializable(typeof(EventPage))]
+[JsonSerializable(typeof(ClientProgress))]
+[JsonSerializable(typeof(ClientStatus))]
+[JsonSerializable(typeof(ClientsOverview))]
+[JsonSerializable(typeof(LiveStatus))]
 public sealed partial class DlopboxJsonContext : JsonSerializerContext;

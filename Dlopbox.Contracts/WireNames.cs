@@ -31,6 +31,12 @@ public static class WireNames
 
     public const string SnapshotRoute = "/snapshot";
 
+    /// <summary>Clients report progress to <c>PUT /clients/{name}</c>; <c>GET /clients</c> lists them.</summary>
+    public const string ClientsRoute = "/clients";
+
+    /// <summary>Server-sent events: <c>change</c> per stream event, <c>status</c> every few seconds.</summary>
+    public const string LiveRoute = "/live";
+
     /// <summary>Database of the event log in MongoDB.</summary>
     public const string EventLogDatabase = "dlopbox";
 }
