@@ -63,6 +63,8 @@ var dlopboxInterface = builder.AddProject<Projects.Dlopbox_Interface>(WireNames.
     .WithReference(eventLog)
     .WithEnvironment("Interface__WatcherToken", watcherToken)
     .WithEnvironment("Interface__DataDir", publishing ? "/var/lib/dlopbox/interface" : StateDir("interface"))
+    // The status page links each file of the master tree to nginx.
+    .WithEnvironment("Interface__Live__FilesUrl", ReferenceExpression.Create($"{nginx.GetEndpoint("http")}{WireNames.FilesPathPrefix}"))
     .WaitFor(rabbit)
     .WaitFor(eventLog);
 

@@ -94,6 +94,8 @@ public sealed class EmbeddedSystem : IAsyncDisposable
             ["ConnectionStrings__" + WireNames.RabbitConnection] = interfaceUser.AmqpUri(Broker.Port),
             ["Interface__WatcherToken"] = WatcherToken,
             ["Interface__DataDir"] = Path.Combine(state, "interface"),
+            // The status page links each file of the master tree to nginx.
+            ["Interface__Live__FilesUrl"] = Files.BaseUrl + WireNames.FilesPathPrefix,
         };
         foreach (var (key, value) in Options.InterfaceSettings)
             interfaceEnvironment[key] = value;

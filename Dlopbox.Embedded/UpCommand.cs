@@ -90,6 +90,7 @@ public static class UpCommand
 
         await using (system)
         {
+            Console.WriteLine($"  status page: {system.Interface.Url}/   (live feed, replicas, history, master tree)");
             Console.WriteLine($"  interface: {system.Interface.Url}   files: {system.Files.BaseUrl}/files/   logs: {Path.Combine(state, "logs")}");
             Console.WriteLine($"dlopbox ready: changes in {master} now reach {string.Join(", ", replicas)} (Ctrl-C stops)");
             try

@@ -48,6 +48,8 @@ public static class HistoryApi
         Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
             title: $"The event log ({store.Name}) is unavailable.", detail: ex.Message);
 
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
     /// <summary>Every parameter is checked; each problem is reported against its name.</summary>
     public static bool TryParse(IQueryCollection q, out EventQuery query, out Dictionary<string, string[]> errors)
     {
@@ -57,7 +59,8 @@ public static class HistoryApi
         foreach (var key in q.Keys.Where(k => !Parameters.Contains(k)))
             Fail(key, $"is not a parameter; use {string.Join(", ", Parameters)}");
 
-        string? path = q["path"], prefix = q["prefix"];
+        // An HTML form sends its empty fields too: empty means "not given".
+        string? path = NullIfEmpty(q["path"]), prefix = NullIfEmpty(q["prefix"]);
         if (path is not null && PathRules.Check(path) is { } pathProblem)
             Fail("path", pathProblem);
         if (prefix is not null && PathRules.Check(prefix) is { } prefixProblem)

@@ -1,5 +1,6 @@
 using Dlopbox.Interface.EventStream;
 using Dlopbox.Interface.Index;
+using Dlopbox.Interface.Live;
 
 namespace Dlopbox.Interface.Extensions;
 
@@ -26,6 +27,18 @@ public static class InterfaceServiceExtensions
         builder.Services.AddSingleton<StreamIndexer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StreamIndexer>());
         builder.Services.AddHealthChecks().AddCheck<StreamIndexer>("event-stream", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>The live status page's feed and the registry of clients' progress reports.</summary>
+    public static IHostApplicationBuilder AddLivePage(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<LiveOptions>()
+            .BindConfiguration(LiveOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<LiveFeed>();
+        builder.Services.AddSingleton<ClientRegistry>();
         return builder;
     }
 }

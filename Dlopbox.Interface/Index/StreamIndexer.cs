@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dlopbox.Contracts;
 using Dlopbox.Interface.EventLog;
 using Dlopbox.Interface.EventStream;
+using Dlopbox.Interface.Live;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -19,6 +20,7 @@ public sealed partial class StreamIndexer(
     RabbitConnectionProvider connections,
     StreamTopology topology,
     MasterIndex index,
+    LiveFeed live,
     IEventLogStore store,
     IMeterFactory meterFactory,
     ILogger<StreamIndexer> logger) : BackgroundService, IHealthCheck
@@ -107,7 +109,10 @@ public sealed partial class StreamIndexer(
                     || (record.Change.OldPath is { } old && PathRules.Check(old) is { } oldProblem))
                     LogUnsafeRecord(logger, offset, record?.Change.Path);
                 else
+                {
                     index.Apply(offset, record.Change);
+                    live.Publish(offset, record);
+                }
             }
             catch (JsonException ex)
             {

@@ -43,14 +43,18 @@ public sealed partial class ServiceWiringTests
         Assert.NotEmpty(keys);
         foreach (var (section, key) in keys)
         {
-            var options = section switch
+            // A nested section (Interface__Live__FilesUrl) is its own options class.
+            var path = (section + "__" + key).Split("__");
+            var (sectionName, name) = (string.Join(':', path[..^1]), path[^1]);
+            var options = sectionName switch
             {
                 WatcherOptions.Section => typeof(WatcherOptions),
                 InterfaceOptions.Section => typeof(InterfaceOptions),
+                Dlopbox.Interface.Live.LiveOptions.Section => typeof(Dlopbox.Interface.Live.LiveOptions),
                 ClientOptions.SectionName => typeof(ClientOptions),
-                _ => throw new Xunit.Sdk.XunitException($"{file}: unknown section {section}"),
+                _ => throw new Xunit.Sdk.XunitException($"{file}: unknown section {sectionName}"),
             };
-            var property = options.GetProperty(key, BindingFlags.Public | BindingFlags.Instance);
+            var property = options.GetProperty(name, BindingFlags.Public | BindingFlags.Instance);
             Assert.True(property is { CanWrite: true }, $"{file} sets {section}__{key}, but {options.Name} has no such setting");
         }
 
@@ -156,7 +160,7 @@ public sealed partial class ServiceWiringTests
         Assert.Contains("dotnet restore Dlopbox.Local.slnf", Read(".ci/run"));
     }
 
-    [GeneratedRegex(@"\b(?<section>Watcher|Interface|Client)__(?<key>[A-Za-z]+)\b")]
+    [GeneratedRegex(@"\b(?<section>Watcher|Interface|Client)__(?<key>[A-Za-z]+(?:__[A-Za-z]+)*)\b")]
     private static partial Regex SettingKeyRegex();
 
     [GeneratedRegex(@"ConnectionStrings__(?<name>[a-z]+)\b")]
