@@ -3,6 +3,22 @@ using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Client;
 
+/// <summary>How the initial sync's progress is shown on the console.</summary>
+public enum ProgressDisplay
+{
+    /// <summary>A live bar when stdout is an interactive terminal, else <see cref="Lines"/>.</summary>
+    Auto,
+
+    /// <summary>A live bar (Spectre.Console), even when the terminal was not detected.</summary>
+    Bar,
+
+    /// <summary>A plain log line every few seconds and one at the end.</summary>
+    Lines,
+
+    /// <summary>Nothing beyond the usual log lines.</summary>
+    None,
+}
+
 /// <summary>Settings of one replica, bound from the <c>Client</c> configuration section.</summary>
 public sealed class ClientOptions
 {
@@ -11,10 +27,16 @@ public sealed class ClientOptions
     /// <summary>The directory kept equal to the master. Created when missing.</summary>
     public string ReplicaDir { get; set; } = "";
 
-    /// <summary>Where the applied offset is kept; must lie outside <see cref="ReplicaDir"/>. Created when missing.</summary>
+    /// <summary>
+    /// Where the applied offset and <c>status.json</c> are kept; must lie outside <see cref="ReplicaDir"/>. Created when
+    /// missing. The command line defaults it to <c>$XDG_STATE_HOME/dlopbox/{Name}</c> (see <c>ClientSettings.DefaultStateDir</c>).
+    /// </summary>
     public string StateDir { get; set; } = "";
 
-    /// <summary>Names this client to the broker (<c>dlopbox-client:{Name}</c>) and in logs.</summary>
+    /// <summary>
+    /// Names this client to the broker (<c>dlopbox-client:{Name}</c>), in logs and in its progress reports
+    /// (<c>PUT /clients/{Name}</c>), which is why it must be a valid <see cref="ClientNames">client name</see>.
+    /// </summary>
     public string Name { get; set; } = Environment.MachineName;
 
     public string StreamName { get; set; } = WireNames.EventStream;
@@ -23,28 +45,42 @@ public sealed class ClientOptions
 
     /// <summary>Unacknowledged deliveries the broker may push ahead (basic.qos); stream consumers need one.</summary>
     public int Prefetch { get; set; } = 1000;
+
+    /// <summary>How often progress goes to the Interface (<c>PUT /clients/{Name}</c>) and to <c>status.json</c>; a phase change is sent at once.</summary>
+    public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    public ProgressDisplay ProgressDisplay { get; set; } = ProgressDisplay.Auto;
 }
 
 /// <summary>Checks <see cref="ClientOptions"/> when the host starts, so a bad setting fails fast and says why.</summary>
 internal sealed class ClientOptionsValidator : IValidateOptions<ClientOptions>
 {
+    public static readonly TimeSpan MinReportInterval = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan MaxReportInterval = TimeSpan.FromHours(1);
+
     public ValidateOptionsResult Validate(string? name, ClientOptions options)
     {
         var failures = new List<string>();
         if (string.IsNullOrWhiteSpace(options.ReplicaDir))
-            failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.ReplicaDir)} is required.");
+            failures.Add("--replica (Client__ReplicaDir) is required: the dir to keep equal to the master.");
         if (string.IsNullOrWhiteSpace(options.StateDir))
-            failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.StateDir)} is required.");
+            failures.Add("--state (Client__StateDir) is required: where the applied offset is kept.");
         if (failures.Count == 0 && IsSameOrUnder(options.StateDir, options.ReplicaDir))
-            failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.StateDir)} must lie outside {nameof(ClientOptions.ReplicaDir)}: the replica is wiped to match the master.");
+            failures.Add("--state (Client__StateDir) must lie outside the replica dir: the replica is wiped to match the master.");
         if (string.IsNullOrWhiteSpace(options.Name))
-            failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.Name)} must not be empty.");
+            failures.Add("--name (Client__Name) must not be empty.");
+        else if (!ClientNames.IsValid(options.Name))
+            failures.Add($"--name (Client__Name) must be 1 to {ClientNames.MaxLength} letters, digits, '.', '_' or '-' (it is part of a URL): '{options.Name}'.");
         if (string.IsNullOrWhiteSpace(options.StreamName))
             failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.StreamName)} must not be empty.");
         if (options.MaxParallelDownloads is < 1 or > 1024)
             failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.MaxParallelDownloads)} must be between 1 and 1024.");
         if (options.Prefetch is < 1 or > ushort.MaxValue)
             failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.Prefetch)} must be between 1 and {ushort.MaxValue}.");
+        if (options.ReportInterval < MinReportInterval || options.ReportInterval > MaxReportInterval)
+            failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.ReportInterval)} must be between {MinReportInterval.TotalSeconds} s and {MaxReportInterval.TotalHours} h (e.g. 00:00:02).");
+        if (!Enum.IsDefined(options.ProgressDisplay))
+            failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.ProgressDisplay)} must be Auto, Bar, Lines or None.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

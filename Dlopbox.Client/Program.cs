@@ -1,10 +1,4 @@
-var builder = WebApplication.CreateBuilder(args);
+using Dlopbox.Client.Cli;
 
-builder.AddServiceDefaults();
-builder.AddApplicationServices();
-
-var app = builder.Build();
-
-app.MapDefaultEndpoints();
-
-app.Run();
+// dlopbox-client [options] | dlopbox-client status [options]; with no options, configuration alone (see ClientCommandLine).
+return await ClientCommandLine.InvokeAsync(args);

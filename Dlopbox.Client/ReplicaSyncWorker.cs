@@ -1,6 +1,7 @@
 using Dlopbox.Client.Broker;
 using Dlopbox.Client.Replica;
 using Dlopbox.Client.State;
+using Dlopbox.Contracts;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client.Exceptions;
 
@@ -10,6 +11,7 @@ namespace Dlopbox.Client;
 /// Keeps the replica in step with the master: resumes from the saved offset (or reconciles from a
 /// snapshot), follows the event stream, reconnects after outages from its own applied offset, falls back
 /// to a snapshot when the stream can no longer bring it up to date, and saves the applied offset as it goes.
+/// Its phase and failures go to <see cref="SyncProgress"/>, from where they are reported.
 /// </summary>
 internal sealed partial class ReplicaSyncWorker(
     StreamConsumer consumer,
@@ -19,6 +21,7 @@ internal sealed partial class ReplicaSyncWorker(
     AppliedOffsetTracker offsets,
     ReplicaDirectory replica,
     ReplicaState state,
+    SyncProgress progress,
     IOptions<ClientOptions> options,
     TimeProvider time,
     ILogger<ReplicaSyncWorker> logger) : BackgroundService
@@ -82,6 +85,7 @@ internal sealed partial class ReplicaSyncWorker(
         var from = offsets.Watermark + 1;
         var subscription = await SubscribeAsync(from, stoppingToken);
         state.SetSubscribed(true);
+        progress.SetPhase(ClientPhase.Following);
         Log.Following(logger, options.Value.StreamName, from);
 
         using var stopCheckpoints = new CancellationTokenSource();
@@ -93,6 +97,8 @@ internal sealed partial class ReplicaSyncWorker(
             {
                 _outageSince = time.GetUtcNow();
                 Log.StreamLost(logger, subscription.EndReason ?? "unknown", offsets.Watermark + 1);
+                progress.SetPhase(ClientPhase.Disconnected);
+                progress.RecordError($"lost the event stream: {subscription.EndReason ?? "unknown"}");
             }
             return end;
         }
@@ -172,6 +178,8 @@ internal sealed partial class ReplicaSyncWorker(
                 {
                     _outageSince = time.GetUtcNow();
                     Log.StreamUnavailable(logger, reason);
+                    progress.SetPhase(ClientPhase.Disconnected);
+                    progress.RecordError($"event stream unavailable: {reason}");
                 }
                 else
                 {
@@ -187,6 +195,7 @@ internal sealed partial class ReplicaSyncWorker(
     private async Task ResyncAsync(CancellationToken stoppingToken)
     {
         state.SetReconciled(false);
+        progress.SetPhase(ClientPhase.Reconciling);
         // Without a state file a crash mid-reconcile restarts from a snapshot, never from a stale offset.
         store.Delete();
         var delay = FirstRetryDelay;
@@ -208,6 +217,7 @@ internal sealed partial class ReplicaSyncWorker(
                 if (!failing)
                     Log.ResyncFailing(logger, ex);
                 failing = true;
+                progress.RecordError($"reconcile from snapshot failed: {ex.Message}");
             }
             await Task.Delay(delay, time, stoppingToken);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
@@ -241,6 +251,7 @@ internal sealed partial class ReplicaSyncWorker(
                     if (!failing)
                         Log.CheckpointFailed(logger, ex);
                     failing = true;
+                    progress.RecordError($"could not save the applied offset: {ex.Message}");
                 }
             }
         }

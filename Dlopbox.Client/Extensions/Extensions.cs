@@ -3,8 +3,11 @@ using Dlopbox.Client;
 using Dlopbox.Client.Broker;
 using Dlopbox.Client.Health;
 using Dlopbox.Client.Replica;
+using Dlopbox.Client.Reporting;
 using Dlopbox.Client.State;
+using Dlopbox.Client.Terminal;
 using Dlopbox.Contracts;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 
@@ -16,6 +19,9 @@ internal static class Extensions
     private static readonly TimeSpan FileAttemptTimeout = TimeSpan.FromSeconds(30);
 
     private static readonly TimeSpan SnapshotAttemptTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>A progress report is tiny; one that takes longer than this is superseded by the next anyway.</summary>
+    private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(5);
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
@@ -30,6 +36,7 @@ internal static class Extensions
         builder.AddStreamConnection();
 
         services.AddSingleton<ReplicaState>();
+        services.AddSingleton<SyncProgress>();
         services.AddSingleton<AppliedOffsetTracker>();
         services.AddSingleton<ClientTelemetry>();
         services.AddSingleton<ClientStateStore>();
@@ -41,11 +48,16 @@ internal static class Extensions
         services.AddSingleton<StreamConsumer>();
 
         builder.AddMasterClients();
+        builder.AddReportClient();
 
         services.AddHealthChecks()
             .AddCheck<ReplicaReadinessCheck>(ReplicaReadinessCheck.Name);
 
         services.AddHostedService<ReplicaSyncWorker>();
+        services.AddHostedService<ProgressReporter>();
+        // The command line decides (and registers) the display before the host is built; plain lines otherwise.
+        services.TryAddSingleton(_ => ConsoleDisplay.Create(ProgressDisplay.Lines));
+        services.AddHostedService<InitialSyncDisplay>();
     }
 
     /// <summary>The broker connection factory, from <c>ConnectionStrings:rabbit</c>.</summary>
@@ -114,6 +126,21 @@ internal static class Extensions
                 resilience.TotalRequestTimeout.Timeout = 4 * FileAttemptTimeout;
                 resilience.CircuitBreaker.SamplingDuration = 2 * FileAttemptTimeout;
             });
+    }
+
+    /// <summary>
+    /// Progress reports to the Interface: a short timeout and no retry pipeline. A report that fails is not worth
+    /// retrying; the next one, a report interval later, says the same and newer.
+    /// </summary>
+    private static void AddReportClient(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHttpClient<ProgressReportClient>((sp, http) =>
+            {
+                http.BaseAddress = new Uri($"http://{WireNames.InterfaceService}");
+                http.Timeout = ReportTimeout;
+                IdentifyClient(sp, http);
+            })
+            .RemoveAllResilienceHandlers();
     }
 #pragma warning restore EXTEXP0001
 

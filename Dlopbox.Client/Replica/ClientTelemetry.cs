@@ -130,7 +130,13 @@ internal sealed class ClientTelemetry
         return head < 0 ? [] : [new Measurement<long>(Math.Max(0, head - _offsets.Watermark), _clientTag)];
     }
 
-    private IEnumerable<Measurement<double>> ObserveLagSeconds()
+    private IEnumerable<Measurement<double>> ObserveLagSeconds() => [new Measurement<double>(LagSeconds(), _clientTag)];
+
+    /// <summary>
+    /// How far the replica is behind the master: now − when the Interface received the oldest event not yet applied;
+    /// 0 when caught up. One computation for the gauge and the progress reports.
+    /// </summary>
+    public double LagSeconds()
     {
         var applied = _offsets.Watermark;
         var head = Volatile.Read(ref _head);
@@ -143,8 +149,7 @@ internal sealed class ClientTelemetry
                 : head > applied ? _lastAppliedReceivedAt
                 : null;
         }
-        var lag = since is { } start ? Math.Max(0, (_time.GetUtcNow() - start).TotalSeconds) : 0;
-        return [new Measurement<double>(lag, _clientTag)];
+        return since is { } start ? Math.Max(0, (_time.GetUtcNow() - start).TotalSeconds) : 0;
     }
 
     private void TrimApplied(long applied)

@@ -39,7 +39,13 @@ internal sealed partial class FileDownloader(
     private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Throws on transient failures (network, 5xx, local I/O); the caller decides whether to retry.</summary>
-    public async Task<DownloadResult> DownloadAsync(string path, string targetFullPath, ExpectedContent expected, CancellationToken cancellationToken)
+    public Task<DownloadResult> DownloadAsync(string path, string targetFullPath, ExpectedContent expected, CancellationToken cancellationToken) =>
+        DownloadAsync(path, targetFullPath, expected, onBytes: null, cancellationToken);
+
+    /// <inheritdoc cref="DownloadAsync(string, string, ExpectedContent, CancellationToken)"/>
+    /// <param name="onBytes">Called with each chunk's size as it arrives (on the downloading task), for progress displays.</param>
+    public async Task<DownloadResult> DownloadAsync(string path, string targetFullPath, ExpectedContent expected, Action<long>? onBytes,
+        CancellationToken cancellationToken)
     {
         MasterFile? file;
         try
@@ -70,7 +76,7 @@ internal sealed partial class FileDownloader(
             var temp = ReplicaDirectory.NewTempPath(directory);
             try
             {
-                var (size, sha256) = await CopyAndHashAsync(file.Content, temp, expected.Size, cancellationToken);
+                var (size, sha256) = await CopyAndHashAsync(file.Content, temp, expected.Size, onBytes, cancellationToken);
                 telemetry?.Downloaded(size);
                 if (size != expected.Size)
                 {
@@ -102,7 +108,8 @@ internal sealed partial class FileDownloader(
     }
 
     /// <summary>Copies at most one byte more than expected: enough to know the file is not the one announced.</summary>
-    private static async Task<(long Size, string Sha256)> CopyAndHashAsync(Stream content, string tempPath, long expectedSize, CancellationToken cancellationToken)
+    private static async Task<(long Size, string Sha256)> CopyAndHashAsync(Stream content, string tempPath, long expectedSize, Action<long>? onBytes,
+        CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
@@ -133,6 +140,7 @@ internal sealed partial class FileDownloader(
                 if (read == 0)
                     break;
                 total += read;
+                onBytes?.Invoke(read);
                 if (total > expectedSize)
                     break;
                 hash.AppendData(buffer, 0, read);

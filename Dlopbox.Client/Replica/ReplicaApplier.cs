@@ -48,6 +48,7 @@ internal sealed partial class ReplicaApplier : IDisposable
     private readonly Lock _outageLock = new();
     private readonly Dictionary<string, long> _lastFetchStart = new(StringComparer.Ordinal);
     private readonly ClientTelemetry? _telemetry;
+    private readonly SyncProgress? _progress;
     private long _downloadOutageStart;
 
     /// <summary>The span of the event being dispatched, until a download takes it over (it then ends with the download).</summary>
@@ -60,9 +61,11 @@ internal sealed partial class ReplicaApplier : IDisposable
         UnresolvedFiles unresolved,
         IOptions<ClientOptions> options,
         ILogger<ReplicaApplier> logger,
-        ClientTelemetry? telemetry = null)
+        ClientTelemetry? telemetry = null,
+        SyncProgress? progress = null)
     {
         _telemetry = telemetry;
+        _progress = progress;
         _replica = replica;
         _downloader = downloader;
         _offsets = offsets;
@@ -119,6 +122,7 @@ internal sealed partial class ReplicaApplier : IDisposable
                 if (change is not { Size: { } size, Mtime: { } mtime, Sha256: { } sha256 })
                 {
                     Log.Malformed(_logger, offset, change.Kind, change.Path, "a write needs size, mtime and sha256");
+                    _progress?.RecordError($"skipped malformed event {offset}: a write needs size, mtime and sha256");
                     _offsets.Done(offset);
                     return ApplyOutcome.Dispatched;
                 }
@@ -143,6 +147,7 @@ internal sealed partial class ReplicaApplier : IDisposable
 
             default:
                 Log.Malformed(_logger, offset, change.Kind, change.Path, "unknown kind");
+                _progress?.RecordError($"skipped malformed event {offset}: unknown kind");
                 _offsets.Done(offset);
                 return ApplyOutcome.Dispatched;
         }
@@ -291,6 +296,7 @@ internal sealed partial class ReplicaApplier : IDisposable
         {
             // The next reconcile repairs it; stalling the stream on a local error would not.
             Log.LocalOperationFailed(_logger, change.Kind, change.Path, ex);
+            _progress?.RecordError($"{change.Kind.ToString().ToLowerInvariant()} {change.Path} failed locally: {ex.Message}");
         }
     }
 
@@ -366,6 +372,8 @@ internal sealed partial class ReplicaApplier : IDisposable
                         _unresolved.Add(download.Path, expected);
                     else
                         _unresolved.RemoveExact(download.Path);
+                    if (result == DownloadResult.Rejected)
+                        _progress?.RecordError($"the file server refused {download.Path}");
                     break;
                 }
                 catch (Exception ex) when (!abandon.IsCancellationRequested && IsTransient(ex))
@@ -388,6 +396,7 @@ internal sealed partial class ReplicaApplier : IDisposable
         catch (Exception ex)
         {
             Log.DownloadCrashed(_logger, offset, download.Path, ex);
+            _progress?.RecordError($"download of {download.Path} failed: {ex.Message}");
             download.Span?.SetStatus(ActivityStatusCode.Error, ex.Message);
             _offsets.Complete(offset);
         }
@@ -439,6 +448,7 @@ internal sealed partial class ReplicaApplier : IDisposable
             _downloadOutageStart = Stopwatch.GetTimestamp();
         }
         Log.DownloadsFailing(_logger, reason, MaxRetryDelay.TotalSeconds);
+        _progress?.RecordError($"downloads are failing: {reason}");
     }
 
     private void EndDownloadOutage()
@@ -491,6 +501,7 @@ internal sealed partial class ReplicaApplier : IDisposable
         catch (UnsafePathException ex)
         {
             Log.RefusedPath(_logger, offset, kind, path, ex.Reason);
+            _progress?.RecordError($"refused event {offset}: unsafe path '{path}': {ex.Reason}");
             full = "";
             return false;
         }

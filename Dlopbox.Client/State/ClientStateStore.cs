@@ -13,7 +13,7 @@ internal sealed partial class ClientStateJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// Reads and writes <c>client-state.json</c> in the state dir. Writes go to a temp file that is flushed
-/// to disk and renamed over the old one, so a crash leaves either the old or the new state, never half.
+/// to disk and renamed over the old one (<see cref="AtomicFile"/>), so a crash leaves either the old or the new state, never half.
 /// </summary>
 internal sealed partial class ClientStateStore(IOptions<ClientOptions> options, TimeProvider time, ILogger<ClientStateStore> logger)
 {
@@ -28,12 +28,7 @@ internal sealed partial class ClientStateStore(IOptions<ClientOptions> options, 
     {
         try
         {
-            await using var stream = File.OpenRead(FilePath);
-            return await JsonSerializer.DeserializeAsync(stream, ClientStateJsonContext.Default.ClientState, cancellationToken);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
+            return await AtomicFile.ReadJsonAsync(FilePath, ClientStateJsonContext.Default.ClientState, cancellationToken);
         }
         catch (JsonException ex)
         {
@@ -48,14 +43,8 @@ internal sealed partial class ClientStateStore(IOptions<ClientOptions> options, 
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
-            var temp = FilePath + ".tmp";
-            await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                await JsonSerializer.SerializeAsync(stream, new ClientState(offset, time.GetUtcNow()), ClientStateJsonContext.Default.ClientState, cancellationToken);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, FilePath, overwrite: true);
+            await AtomicFile.WriteJsonAsync(FilePath, new ClientState(offset, time.GetUtcNow()), ClientStateJsonContext.Default.ClientState,
+                flushToDisk: true, cancellationToken);
         }
         finally
         {

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using Dlopbox.Client.Replica;
+using Dlopbox.Client.State;
+using Dlopbox.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace Dlopbox.Client.Reporting;
+
+/// <summary>
+/// Tells the Interface where this replica stands (<c>PUT /clients/{name}</c>) every
+/// <see cref="ClientOptions.ReportInterval"/>, and at once when the phase changes or a reconcile starts or ends;
+/// and keeps <c>status.json</c> in the state dir current for <c>dlopbox-client status</c>. Best effort: a report
+/// that fails is superseded by the next, and nothing here ever holds up the sync.
+/// </summary>
+internal sealed partial class ProgressReporter(
+    ProgressReportClient client,
+    SyncProgress progress,
+    AppliedOffsetTracker offsets,
+    ClientTelemetry telemetry,
+    IOptions<ClientOptions> options,
+    TimeProvider time,
+    ILogger<ProgressReporter> logger) : BackgroundService
+{
+    /// <summary>The Interface refuses longer messages; a message this long says all it can anyway.</summary>
+    internal const int MaxErrorLength = 2000;
+
+    private readonly ClientStatusStore _status = new(options.Value.StateDir);
+    private long _reportOutageStart;
+    private bool _statusFailing;
+    private long _lastStatusWrite;
+    private ClientPhase? _lastStatusPhase;
+
+    /// <summary>What a report says right now.</summary>
+    public ClientProgress Snapshot()
+    {
+        var error = progress.LastError;
+        var message = error?.Message;
+        if (message is { Length: > MaxErrorLength })
+            message = message[..(MaxErrorLength - 1)] + "…";
+        var phase = progress.Phase;
+        return new ClientProgress
+        {
+            Phase = phase,
+            AppliedOffset = offsets.Watermark,
+            LagSeconds = phase == ClientPhase.Following ? telemetry.LagSeconds() : 0,
+            Reconcile = progress.Reconcile,
+            LastError = message,
+            LastErrorAt = error?.At,
+            StartedAt = progress.StartedAt,
+        };
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = options.Value.ReportInterval;
+        try
+        {
+            while (true)
+            {
+                // Taken before the snapshot: a change made while sending wakes the next round at once.
+                var changed = progress.Changed;
+                var report = Snapshot();
+                await SendAsync(report, stoppingToken);
+                await SaveStatusAsync(report, force: false, stoppingToken);
+
+                using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var tick = Task.Delay(interval, time, wake.Token);
+                await Task.WhenAny(tick, changed);
+                await wake.CancelAsync();
+                stoppingToken.ThrowIfCancellationRequested();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        // The last word on the way out, so status shows where the replica was left. Here rather than at the end of
+        // ExecuteAsync, which never runs at all when the host stops before it started.
+        await SaveStatusAsync(Snapshot(), force: true, CancellationToken.None);
+    }
+
+    private async Task SendAsync(ClientProgress report, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await client.PutAsync(options.Value.Name, report, stoppingToken);
+            if (_reportOutageStart != 0)
+            {
+                Log.ReportsRecovered(logger, Stopwatch.GetElapsedTime(_reportOutageStart).TotalSeconds);
+                _reportOutageStart = 0;
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !stoppingToken.IsCancellationRequested))
+        {
+            // Once per outage, and quietly: reports only feed the status page; syncing goes on regardless.
+            if (_reportOutageStart == 0)
+            {
+                _reportOutageStart = Stopwatch.GetTimestamp();
+                Log.ReportsFailing(logger, ex is OperationCanceledException ? "timed out" : ex.Message);
+            }
+        }
+    }
+
+    /// <summary>Rewrites status.json at most once per report interval, and whenever the phase changed.</summary>
+    private async Task SaveStatusAsync(ClientProgress report, bool force, CancellationToken cancellationToken)
+    {
+        if (!force && report.Phase == _lastStatusPhase && _lastStatusWrite != 0
+            && Stopwatch.GetElapsedTime(_lastStatusWrite) < options.Value.ReportInterval)
+            return;
+        try
+        {
+            await _status.SaveAsync(new ClientStatusFile
+            {
+                Name = options.Value.Name,
+                Phase = report.Phase,
+                AppliedOffset = report.AppliedOffset,
+                Reconcile = report.Reconcile,
+                LastError = report.LastError,
+                LastErrorAt = report.LastErrorAt,
+                StartedAt = report.StartedAt,
+                UpdatedAt = time.GetUtcNow(),
+            }, cancellationToken);
+            _lastStatusWrite = Stopwatch.GetTimestamp();
+            _lastStatusPhase = report.Phase;
+            if (_statusFailing)
+                Log.StatusFileRecovered(logger, _status.FilePath);
+            _statusFailing = false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            if (!_statusFailing)
+                Log.StatusFileFailing(logger, _status.FilePath, ex.Message);
+            _statusFailing = true;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogLevel.Debug, "Progress reports to the Interface are failing ({Reason}); the next ones are tried as usual")]
+        public static partial void ReportsFailing(ILogger logger, string reason);
+
+        [LoggerMessage(LogLevel.Information, "Progress reports reach the Interface again after {Seconds:0.0} s")]
+        public static partial void ReportsRecovered(ILogger logger, double seconds);
+
+        [LoggerMessage(LogLevel.Debug, "Could not write {StatusFile} ({Reason}); retrying with the next report")]
+        public static partial void StatusFileFailing(ILogger logger, string statusFile, string reason);
+
+        [LoggerMessage(LogLevel.Debug, "Writing {StatusFile} works again")]
+        public static partial void StatusFileRecovered(ILogger logger, string statusFile);
+    }
+}
