@@ -30,6 +30,9 @@ public sealed class EmbeddedSystem : IAsyncDisposable
 
     private readonly List<ServiceProcess> _clients = [];
     private BrokerUser _clientUser = null!;
+
+    /// <summary>The broker URI of the clients' user (may only read the stream), for one more client started by hand.</summary>
+    public string ClientRabbitUri => _clientUser.AmqpUri(Broker.Port);
     private string _state = "";
 
     public string WatcherToken { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
@@ -128,7 +131,7 @@ public sealed class EmbeddedSystem : IAsyncDisposable
         var name = $"client-{_clients.Count + 1}";
         return AddServiceEnvironment(new ServiceProcess(name, "Dlopbox.Client", LocalPorts.Free(), new Dictionary<string, string?>
         {
-            ["ConnectionStrings__" + WireNames.RabbitConnection] = _clientUser.AmqpUri(Broker.Port),
+            ["ConnectionStrings__" + WireNames.RabbitConnection] = ClientRabbitUri,
             ["Client__ReplicaDir"] = Path.GetFullPath(replicaDir),
             ["Client__StateDir"] = Path.Combine(_state, name),
             ["Client__Name"] = name,

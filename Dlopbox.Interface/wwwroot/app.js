@@ -48,13 +48,19 @@ function age(iso) {
   return Math.floor(seconds / 86400) + ' d';
 }
 
+// "3 s ago", but "just now" rather than "now ago".
+function ageText(iso, suffix) {
+  const text = age(iso);
+  return suffix && text === 'now' ? 'just now' : text + (suffix || '');
+}
+
 function ageCell(iso, suffix) {
-  return el('span', { 'data-at': iso, 'data-suffix': suffix || '', title: new Date(iso).toLocaleString(), text: age(iso) + (suffix || '') });
+  return el('span', { 'data-at': iso, 'data-suffix': suffix || '', title: new Date(iso).toLocaleString(), text: ageText(iso, suffix) });
 }
 
 function refreshAges() {
   for (const node of document.querySelectorAll('[data-at]')) {
-    node.textContent = age(node.dataset.at) + node.dataset.suffix;
+    node.textContent = ageText(node.dataset.at, node.dataset.suffix);
   }
 }
 
@@ -252,7 +258,8 @@ async function loadTree() {
     if (entry.isDir) { dirs++; if (!children.has(entry.path)) children.set(entry.path, []); } else { files++; total += entry.size || 0; }
   }
   for (const list of children.values()) {
-    list.sort((a, b) => (b.isDir - a.isDir) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    // Folders first, then by name as people count: file2 before file10.
+    list.sort((a, b) => (b.isDir - a.isDir) || a.path.localeCompare(b.path, undefined, { numeric: true }));
   }
   summary.textContent = files.toLocaleString() + ' files, ' + dirs.toLocaleString() + ' dirs, ' + bytes(total)
     + ', as of offset ' + snapshot.offset.toLocaleString() + '.';
