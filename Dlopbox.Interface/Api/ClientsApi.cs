@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Dlopbox.Contracts;
 using Dlopbox.Interface.Live;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace Dlopbox.Interface.Api;
 
@@ -37,30 +35,14 @@ public static partial class ClientsApi
             LogRefused(logger, name, "invalid name");
             return Results.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["name"] = [$"must be 1 to {ClientNames.MaxLength} letters, digits, '.', '_' or '-'"],
+                ["name"] = [$"must be {ClientNames.Rule}"],
             });
         }
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
-            bodyLimit.MaxRequestBodySize = MaxReportBytes;
-
-        ClientProgress? progress;
-        try
-        {
-            progress = await JsonSerializer.DeserializeAsync(context.Request.Body, DlopboxJsonContext.Default.ClientProgress, cancellationToken);
-        }
-        catch (JsonException ex)
-        {
-            var field = string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path;
-            LogRefused(logger, name, ex.Message);
-            return Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [ex.Message] },
-                title: "The report is not valid JSON of the expected shape.");
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: $"A report may hold at most {MaxReportBytes} bytes.");
-        }
+        var (progress, problem) = await JsonRequestBody.ReadAsync(context, DlopboxJsonContext.Default.ClientProgress, MaxReportBytes, "report",
+            Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: $"A report may hold at most {MaxReportBytes} bytes."),
+            (_, reason) => LogRefused(logger, name, reason), cancellationToken);
         if (progress is null)
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["must be a progress object"] });
+            return problem!;
         if (Check(progress) is { Count: > 0 } errors)
         {
             LogRefused(logger, name, string.Join("; ", errors.Select(e => $"{e.Key} {e.Value[0]}")));

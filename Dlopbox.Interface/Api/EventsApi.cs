@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Dlopbox.Contracts;
 using Dlopbox.Interface.EventStream;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Interface.Api;
@@ -30,30 +28,11 @@ public static partial class EventsApi
     {
         var logger = loggers.CreateLogger(typeof(EventsApi));
         var limits = options.Value;
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
-            bodyLimit.MaxRequestBodySize = limits.MaxRequestBodyBytes;
-        if (context.Request.ContentLength > limits.MaxRequestBodyBytes)
-            return TooLarge($"The body may hold at most {limits.MaxRequestBodyBytes} bytes.");
-
-        EventBatch? batch;
-        try
-        {
-            batch = await JsonSerializer.DeserializeAsync(context.Request.Body, DlopboxJsonContext.Default.EventBatch, cancellationToken);
-        }
-        catch (JsonException ex)
-        {
-            var field = string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path;
-            LogMalformed(logger, field, ex.Message);
-            return Results.ValidationProblem(
-                new Dictionary<string, string[]> { [field] = [ex.Message] },
-                title: "The batch is not valid JSON of the expected shape.");
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return TooLarge($"The body may hold at most {limits.MaxRequestBodyBytes} bytes.");
-        }
+        var (batch, problem) = await JsonRequestBody.ReadAsync(context, DlopboxJsonContext.Default.EventBatch, limits.MaxRequestBodyBytes,
+            "batch", TooLarge($"The body may hold at most {limits.MaxRequestBodyBytes} bytes."),
+            (field, reason) => LogMalformed(logger, field, reason), cancellationToken);
         if (batch is null)
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["must be a batch object"] });
+            return problem!;
         if (batch.Events.Count > limits.MaxBatchEvents)
             return TooLarge($"A batch may hold at most {limits.MaxBatchEvents} events; split it.");
 
