@@ -70,7 +70,7 @@ internal sealed class ClientOptionsValidator : IValidateOptions<ClientOptions>
         if (string.IsNullOrWhiteSpace(options.Name))
             failures.Add("--name (Client__Name) must not be empty.");
         else if (!ClientNames.IsValid(options.Name))
-            failures.Add($"--name (Client__Name) must be 1 to {ClientNames.MaxLength} letters, digits, '.', '_' or '-' (it is part of a URL): '{options.Name}'.");
+            failures.Add($"--name (Client__Name) must be {ClientNames.Rule} (it is part of a URL): '{options.Name}'.");
         if (string.IsNullOrWhiteSpace(options.StreamName))
             failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.StreamName)} must not be empty.");
         if (options.MaxParallelDownloads is < 1 or > 1024)

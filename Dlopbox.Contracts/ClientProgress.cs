@@ -99,6 +99,9 @@ public static class ClientNames
 {
     public const int MaxLength = 64;
 
+    /// <summary>The rule of <see cref="IsValid"/> in words, for every message that refuses a name.</summary>
+    public static readonly string Rule = $"1 to {MaxLength} letters, digits, '.', '_' or '-'";
+
     /// <summary>1–64 of letters, digits, '.', '_' and '-'.</summary>
     public static bool IsValid(string? name) =>
         name is { Length: > 0 and <= MaxLength } && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');

@@ -133,14 +133,9 @@ internal sealed class ClientCommandLine
         var commandLine = new ClientCommandLine(configArguments);
         var parse = commandLine.Root.Parse(optionArguments);
         error ??= Console.Error;
+        // One line per problem, no help dump and no stack trace.
         if (parse.Action is ParseErrorAction)
-        {
-            // One line per problem, no help dump and no stack trace.
-            foreach (var problem in parse.Errors)
-                await error.WriteLineAsync($"{CommandName}: {problem.Message}");
-            await error.WriteLineAsync($"Run '{CommandName} --help' for the options.");
-            return ExitCodes.Usage;
-        }
+            return ClientHost.Refuse(error, parse.Errors.Select(problem => problem.Message));
         return await parse.InvokeAsync(new InvocationConfiguration
         {
             Output = output ?? Console.Out,
@@ -204,7 +199,7 @@ internal sealed class ClientCommandLine
     private static Option<string> NewNameOption() => new("--name")
     {
         HelpName = "NAME",
-        Description = $"This client's name in the broker, the logs and its progress reports: 1 to 64 letters, digits, '.', '_', '-'. Default: the host name. [env: {ClientSettings.EnvironmentName(ClientSettings.NameKey)}]",
+        Description = $"This client's name in the broker, the logs and its progress reports: {Contracts.ClientNames.Rule}. Default: the host name. [env: {ClientSettings.EnvironmentName(ClientSettings.NameKey)}]",
     };
 
     private static void AddUrlCheck(Option<string> option, bool allowFilesSuffix)
@@ -227,7 +222,7 @@ internal sealed class ClientCommandLine
         option.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<string>() is { } name && !Contracts.ClientNames.IsValid(name))
-                result.AddError($"{option.Name} must be 1 to {Contracts.ClientNames.MaxLength} letters, digits, '.', '_' or '-' (it is part of a URL): '{name}'.");
+                result.AddError($"{option.Name} must be {Contracts.ClientNames.Rule} (it is part of a URL): '{name}'.");
         });
     }
 

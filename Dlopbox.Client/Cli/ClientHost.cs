@@ -49,18 +49,19 @@ internal static class ClientHost
         catch (IOException ex) when (ex.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
         {
             // Kestrel's "Failed to bind to address …: address already in use." says it all.
-            await error.WriteLineAsync($"dlopbox-client: {ex.Message} Choose another with --urls.");
+            await error.WriteLineAsync($"{ClientCommandLine.CommandName}: {ex.Message} Choose another with --urls.");
             return ExitCodes.Failed;
         }
         await app.WaitForShutdownAsync();
         return ExitCodes.Success;
     }
 
-    private static int Refuse(TextWriter error, IEnumerable<string> problems)
+    /// <summary>Bad usage or settings: each problem on its own line, a pointer to the help, exit code 2.</summary>
+    public static int Refuse(TextWriter error, IEnumerable<string> problems)
     {
         foreach (var problem in problems)
-            error.WriteLine($"dlopbox-client: {problem}");
-        error.WriteLine("Run 'dlopbox-client --help' for the options.");
+            error.WriteLine($"{ClientCommandLine.CommandName}: {problem}");
+        error.WriteLine($"Run '{ClientCommandLine.CommandName} --help' for the options.");
         return ExitCodes.Usage;
     }
 }

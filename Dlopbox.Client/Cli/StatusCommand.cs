@@ -55,7 +55,7 @@ internal static class StatusCommand
     {
         var name = configuration[ClientSettings.NameKey] is { Length: > 0 } configured ? configured : Environment.MachineName;
         if (!ClientNames.IsValid(name))
-            return await UsageAsync(error, $"--name ({ClientSettings.EnvironmentName(ClientSettings.NameKey)}) must be 1 to {ClientNames.MaxLength} letters, digits, '.', '_' or '-': '{name}'.");
+            return await UsageAsync(error, $"--name ({ClientSettings.EnvironmentName(ClientSettings.NameKey)}) must be {ClientNames.Rule}: '{name}'.");
         if (configuration[ClientSettings.StateKey] is not { Length: > 0 } stateDir)
             return await UsageAsync(error, $"--state ({ClientSettings.EnvironmentName(ClientSettings.StateKey)}) is required: there is no home dir for the default.");
         var interfaceUrl = ClientSettings.ServiceUrl(configuration, WireNames.InterfaceService);
