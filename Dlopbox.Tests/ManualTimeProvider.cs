@@ -1,4 +1,4 @@
-namespace Dlopbox.Tests.Client;
+namespace Dlopbox.Tests;
 
 /// <summary>A clock that moves only when the test says so (no timers: for code that reads the time, not waits on it).</summary>
 internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Dlopbox.Embedded;
+using Dlopbox.Tests.Deployment;
 using Dlopbox.Tests.Integration;
 using Xunit.Abstractions;
 
@@ -21,44 +21,25 @@ public sealed class LivePageBrowserTests(SyncSystemFixture system, ITestOutputHe
     public static string ArtifactDir => Path.Combine(RepoLayout.Root, "artifacts", "test-results", "browser");
 
     [SkippableFact]
-    public async Task A_change_in_the_master_appears_live_on_the_page_and_the_replica_catches_up()
+    public void A_change_in_the_master_appears_live_on_the_page_and_the_replica_catches_up()
     {
         SkipUnlessBrowserAvailable();
         Directory.CreateDirectory(ArtifactDir);
         File.Delete(Path.Combine(ArtifactDir, "live-page.png"));
 
-        var start = new ProcessStartInfo("node", "live-page.mjs")
+        var result = Tool.Run("node", ["live-page.mjs"], environment: new Dictionary<string, string>
         {
-            WorkingDirectory = ScriptDir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment =
-            {
-                ["PAGE_URL"] = system.System.Interface.Url + "/",
-                ["MASTER_DIR"] = system.MasterDir,
-                ["ARTIFACT_DIR"] = ArtifactDir,
-                ["CLIENT_NAME"] = "client-1",
-                ["CHROMIUM"] = Chromium,
-                ["TIMEOUT_MS"] = "60000",
-            },
-        };
-        using var node = Process.Start(start)!;
-        var stdout = node.StandardOutput.ReadToEndAsync();
-        var stderr = node.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(ScriptTimeout);
-        try
-        {
-            await node.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            node.Kill(entireProcessTree: true);
-            await node.WaitForExitAsync();
-        }
-        var log = (await stdout) + (await stderr);
+            ["PAGE_URL"] = system.System.Interface.Url + "/",
+            ["MASTER_DIR"] = system.MasterDir,
+            ["ARTIFACT_DIR"] = ArtifactDir,
+            ["CLIENT_NAME"] = "client-1",
+            ["CHROMIUM"] = Chromium,
+            ["TIMEOUT_MS"] = "60000",
+        }, workingDirectory: ScriptDir, timeoutSeconds: (int)ScriptTimeout.TotalSeconds);
+        var log = result.Output;
         output.WriteLine(log);
 
-        Assert.True(node.ExitCode == 0, $"live-page.mjs exited with {node.ExitCode}:\n{log}");
+        Assert.True(result.ExitCode == 0, $"live-page.mjs exited with {result.ExitCode}:\n{log}");
         Assert.Contains("live-page: ok", log);
         Assert.True(new FileInfo(Path.Combine(ArtifactDir, "live-page.png")).Length > 10_000, "the screenshot was saved");
         Assert.True(File.Exists(Path.Combine(ArtifactDir, "live-page-phone.png")), "the phone-size screenshot was saved");

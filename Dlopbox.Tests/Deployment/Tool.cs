@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Dlopbox.Tests.Deployment;
 
-/// <summary>Runs the external checkers (compose, kubectl, shellcheck) the deployment tests rely on.</summary>
+/// <summary>Runs an external program a test relies on (compose, kubectl, shellcheck, node, the client) and collects its output.</summary>
 internal static class Tool
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr)

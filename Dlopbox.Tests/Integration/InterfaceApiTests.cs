@@ -20,30 +20,23 @@ public sealed class InterfaceApiTests(SyncSystemFixture system) : IDisposable
         return _http.SendAsync(request);
     }
 
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
-    {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-    }
-
     [Fact]
     public async Task No_token_or_a_wrong_token_gets_401()
     {
         const string body = """{"source":"t","events":[]}""";
-        await ProblemAsync(await PostAsync(body, null), HttpStatusCode.Unauthorized);
+        await ProblemJson.AssertAsync(await PostAsync(body, null), HttpStatusCode.Unauthorized);
         var wrong = await PostAsync(body, "not-the-token-at-all");
-        await ProblemAsync(wrong, HttpStatusCode.Unauthorized);
+        await ProblemJson.AssertAsync(wrong, HttpStatusCode.Unauthorized);
         Assert.Contains("Bearer", wrong.Headers.WwwAuthenticate.ToString());
     }
 
     [Fact]
     public async Task Malformed_json_gets_400_naming_the_field()
     {
-        var problem = await ProblemAsync(await PostAsync("""{"source":"t","events":[{"kind":"explode","path":"x"}]}""", system.System.WatcherToken), HttpStatusCode.BadRequest);
+        var problem = await ProblemJson.AssertAsync(await PostAsync("""{"source":"t","events":[{"kind":"explode","path":"x"}]}""", system.System.WatcherToken), HttpStatusCode.BadRequest);
         Assert.True(problem.GetProperty("errors").TryGetProperty("$.events[0].kind", out _), problem.ToString());
 
-        problem = await ProblemAsync(await PostAsync("not json", system.System.WatcherToken), HttpStatusCode.BadRequest);
+        problem = await ProblemJson.AssertAsync(await PostAsync("not json", system.System.WatcherToken), HttpStatusCode.BadRequest);
         Assert.True(problem.TryGetProperty("errors", out _));
     }
 
@@ -56,7 +49,7 @@ public sealed class InterfaceApiTests(SyncSystemFixture system) : IDisposable
     public async Task Paths_that_escape_or_are_not_normalized_get_400(string path)
     {
         var body = JsonSerializer.Serialize(new { source = "t", events = new[] { new { kind = "mkdir", path, isDir = true } } });
-        var problem = await ProblemAsync(await PostAsync(body, system.System.WatcherToken), HttpStatusCode.BadRequest);
+        var problem = await ProblemJson.AssertAsync(await PostAsync(body, system.System.WatcherToken), HttpStatusCode.BadRequest);
         Assert.True(problem.GetProperty("errors").TryGetProperty("events[0].path", out _), problem.ToString());
     }
 
@@ -64,7 +57,7 @@ public sealed class InterfaceApiTests(SyncSystemFixture system) : IDisposable
     public async Task A_write_without_its_hash_gets_400()
     {
         const string body = """{"source":"t","events":[{"kind":"write","path":"f","size":1,"mtime":"2026-01-01T00:00:00Z","sha256":"XYZ"}]}""";
-        var problem = await ProblemAsync(await PostAsync(body, system.System.WatcherToken), HttpStatusCode.BadRequest);
+        var problem = await ProblemJson.AssertAsync(await PostAsync(body, system.System.WatcherToken), HttpStatusCode.BadRequest);
         Assert.True(problem.GetProperty("errors").TryGetProperty("events[0].sha256", out _), problem.ToString());
     }
 
@@ -72,11 +65,11 @@ public sealed class InterfaceApiTests(SyncSystemFixture system) : IDisposable
     public async Task Too_many_events_or_too_many_bytes_get_413()
     {
         var events = string.Join(',', Enumerable.Range(0, 10_001).Select(i => $$"""{"kind":"mkdir","path":"d{{i}}","isDir":true}"""));
-        await ProblemAsync(await PostAsync($$"""{"source":"t","events":[{{events}}]}""", system.System.WatcherToken), HttpStatusCode.RequestEntityTooLarge);
+        await ProblemJson.AssertAsync(await PostAsync($$"""{"source":"t","events":[{{events}}]}""", system.System.WatcherToken), HttpStatusCode.RequestEntityTooLarge);
 
         // Expect: 100-continue lets the server refuse by Content-Length before the body is sent, as a careful client would.
         var huge = """{"source":"t","events":[],"pad":" """ + new string(' ', 33 * 1024 * 1024) + "\"}";
-        await ProblemAsync(await PostAsync(huge, system.System.WatcherToken, expectContinue: true), HttpStatusCode.RequestEntityTooLarge);
+        await ProblemJson.AssertAsync(await PostAsync(huge, system.System.WatcherToken, expectContinue: true), HttpStatusCode.RequestEntityTooLarge);
     }
 
     [Fact]

@@ -138,11 +138,8 @@ public sealed class LivePageTests(SyncSystemFixture system) : IDisposable
 
     private static async Task AssertProblemAsync(HttpResponseMessage response, string field)
     {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{response.StatusCode}: {text}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var errors = JsonDocument.Parse(text).RootElement.GetProperty("errors");
-        Assert.True(errors.EnumerateObject().Any(e => e.Name.StartsWith(field, StringComparison.Ordinal)), text);
+        var errors = (await ProblemJson.AssertAsync(response, HttpStatusCode.BadRequest)).GetProperty("errors");
+        Assert.True(errors.EnumerateObject().Any(e => e.Name.StartsWith(field, StringComparison.Ordinal)), errors.ToString());
     }
 
     public void Dispose() => _http.Dispose();

@@ -1,7 +1,6 @@
 using Dlopbox.Contracts;
 using Dlopbox.Interface.Index;
 using Dlopbox.Interface.Live;
-using Dlopbox.Tests.Client;
 using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Tests.Interface;
