@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using Dlopbox.Embedded;
 using Xunit.Abstractions;
 using static Dlopbox.Tests.Faults.FaultAssert;
@@ -41,8 +42,23 @@ public sealed class ClientFaultTests(FaultSystemFixture fixture, ITestOutputHelp
         Assert.DoesNotContain("has no state", log);
         var downloads = DownloadsSince(System.Files, accessMark, fixture.Client1);
         Assert.DoesNotContain(downloads, complete.Contains);
-        Assert.Empty(downloads.GroupBy(p => p).Where(g => g.Count() > 1).Select(g => g.Key));
-        Assert.Equal(5000 - complete.Count, downloads.Count(p => p.StartsWith(dir + "/", StringComparison.Ordinal)));
+        Assert.Equal(5000 - complete.Count, downloads.Where(p => p.StartsWith(dir + "/", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).Count());
+        // A file is fetched again only for a write of its own: the scan of a just-created dir can report a
+        // file still being written, and its close-write then reports it once more (two writes, two fetches).
+        var fetchedAgain = downloads.GroupBy(p => p, StringComparer.Ordinal).Where(g => g.Count() > 1).ToList();
+        output.WriteLine($"{fetchedAgain.Count} files fetched more than once after the restart: {string.Join(", ", fetchedAgain.Select(g => g.Key))}");
+        foreach (var twice in fetchedAgain)
+            await WaitUntilAsync(async () => await WritesAfterAsync(twice.Key, savedOffset) >= twice.Count(), TimeSpan.FromSeconds(30),
+                $"{twice.Key} was fetched {twice.Count()} times after the restart, but the event log has fewer writes of it after offset {savedOffset}");
+    }
+
+    /// <summary>How many writes of <paramref name="path"/> the event log holds after <paramref name="offset"/>.</summary>
+    private async Task<int> WritesAfterAsync(string path, long offset)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(System.Interface.Url) };
+        var page = await http.GetFromJsonAsync($"/events?path={Uri.EscapeDataString(path)}&kind=write&after={offset}&order=asc",
+            Dlopbox.Contracts.DlopboxJsonContext.Default.EventPage);
+        return page!.Events.Count;
     }
 
     [Fact]
