@@ -11,8 +11,10 @@ namespace Dlopbox.Watcher.Sending;
 /// <summary>
 /// POSTs batches to the Interface's <c>/events</c>. Outages (5xx, refused connections, timeouts, an open
 /// circuit, a refused token) are waited out with capped exponential backoff, logged once when they start
-/// and once when they end, so nothing is lost while the Interface is down. 413 splits the batch; 400 (a
-/// malformed batch: a bug) is logged and dropped rather than retried for ever.
+/// and once when they end, so nothing is lost while the Interface is down. 413 splits the batch in halves.
+/// So does 400, since the Interface refuses a whole batch for one event it will not take: the halves
+/// isolate that event, which alone is logged and dropped (retrying it would never succeed), and the rest
+/// of the batch still goes through.
 /// </summary>
 internal sealed partial class EventSender(
     IHttpClientFactory httpClientFactory,
@@ -44,6 +46,8 @@ internal sealed partial class EventSender(
         Rejected,
     }
 
+    private readonly record struct Answer(Outcome Outcome, string Problem = "");
+
     public async Task<IReadOnlyList<FileChange>> DeliverAsync(IReadOnlyList<FileChange> changes, CancellationToken cancellationToken)
     {
         var accepted = new List<FileChange>(changes.Count);
@@ -53,24 +57,31 @@ internal sealed partial class EventSender(
 
     private async Task DeliverRangeAsync(IReadOnlyList<FileChange> changes, List<FileChange> accepted, CancellationToken cancellationToken)
     {
-        switch (await PostUntilAnsweredAsync(changes, cancellationToken))
+        var answer = await PostUntilAnsweredAsync(changes, cancellationToken);
+        switch (answer.Outcome)
         {
             case Outcome.Accepted:
                 accepted.AddRange(changes);
-                break;
+                return;
             case Outcome.TooLarge when changes.Count > 1:
-                var half = changes.Count / 2;
                 LogSplitting(changes.Count);
-                await DeliverRangeAsync(changes.Take(half).ToList(), accepted, cancellationToken);
-                await DeliverRangeAsync(changes.Skip(half).ToList(), accepted, cancellationToken);
+                break;
+            case Outcome.Rejected when changes.Count > 1:
+                LogSplittingRejected(changes.Count, answer.Problem);
                 break;
             case Outcome.TooLarge:
                 LogSingleEventTooLarge(changes[0].Path);
-                break;
+                return;
+            case Outcome.Rejected:
+                LogRejected(changes[0].Kind, changes[0].Path, answer.Problem);
+                return;
         }
+        var half = changes.Count / 2;
+        await DeliverRangeAsync(changes.Take(half).ToList(), accepted, cancellationToken);
+        await DeliverRangeAsync(changes.Skip(half).ToList(), accepted, cancellationToken);
     }
 
-    private async Task<Outcome> PostUntilAnsweredAsync(IReadOnlyList<FileChange> changes, CancellationToken cancellationToken)
+    private async Task<Answer> PostUntilAnsweredAsync(IReadOnlyList<FileChange> changes, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(
             new EventBatch { Source = _source, Events = changes }, DlopboxJsonContext.Default.EventBatch);
@@ -94,13 +105,13 @@ internal sealed partial class EventSender(
                 {
                     EndOutage();
                     telemetry?.Posted(send, WatcherTelemetry.Outcomes.Accepted);
-                    return Outcome.Accepted;
+                    return new Answer(Outcome.Accepted);
                 }
                 if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge)
                 {
                     EndOutage();
                     telemetry?.Posted(send, WatcherTelemetry.Outcomes.TooLarge);
-                    return Outcome.TooLarge;
+                    return new Answer(Outcome.TooLarge);
                 }
                 if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
                 {
@@ -114,10 +125,10 @@ internal sealed partial class EventSender(
                 else
                 {
                     var detail = await response.Content.ReadAsStringAsync(cancellationToken);
-                    LogRejected(changes.Count, status, detail.Length > MaxLoggedBodyChars ? detail[..MaxLoggedBodyChars] : detail);
                     EndOutage();
                     telemetry?.Posted(send, WatcherTelemetry.Outcomes.Rejected);
-                    return Outcome.Rejected;
+                    return new Answer(Outcome.Rejected,
+                        $"{status} {response.ReasonPhrase}: {(detail.Length > MaxLoggedBodyChars ? detail[..MaxLoggedBodyChars] : detail)}");
                 }
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -170,6 +181,9 @@ internal sealed partial class EventSender(
     [LoggerMessage(LogLevel.Error, "The Interface found a single event too large; dropping it ({Path})")]
     private partial void LogSingleEventTooLarge(string path);
 
-    [LoggerMessage(LogLevel.Error, "The Interface rejected a batch of {Count} events with {Status} (a bug, not retried); dropping it: {Problem}")]
-    private partial void LogRejected(int count, int status, string problem);
+    [LoggerMessage(LogLevel.Debug, "The Interface rejected a batch of {Count} events ({Problem}); sending it in halves to find the events it refuses")]
+    private partial void LogSplittingRejected(int count, string problem);
+
+    [LoggerMessage(LogLevel.Error, "The Interface rejected the {Kind} of {Path} (a bug, not retried); dropping that event: {Problem}")]
+    private partial void LogRejected(ChangeKind kind, string path, string problem);
 }
