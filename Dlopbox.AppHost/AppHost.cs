@@ -26,6 +26,7 @@ var rabbitPassword = builder.AddParameter("rabbit-password", secret: true);
 var rabbitInterfacePassword = builder.AddParameter("rabbit-interface-password", secret: true);
 var rabbitClientPassword = builder.AddParameter("rabbit-client-password", secret: true);
 var watcherToken = builder.AddParameter("watcher-token", secret: true);
+var clientToken = builder.AddParameter("client-token", secret: true);
 
 // AddRabbitMQ's user (the rabbit-user parameter) is the administrator, for people and for Aspire's
 // health check. The services get least-privilege users instead, declared by the same entrypoint wrapper
@@ -62,6 +63,7 @@ var dlopboxInterface = builder.AddProject<Projects.Dlopbox_Interface>(WireNames.
     .WithEnvironment("ConnectionStrings__" + WireNames.RabbitConnection, AmqpUri("dlopbox-interface", rabbitInterfacePassword))
     .WithReference(eventLog)
     .WithEnvironment("Interface__WatcherToken", watcherToken)
+    .WithEnvironment("Interface__ClientToken", clientToken)
     .WithEnvironment("Interface__DataDir", publishing ? "/var/lib/dlopbox/interface" : StateDir("interface"))
     // The status page links each file of the master tree to nginx.
     .WithEnvironment("Interface__Live__FilesUrl", ReferenceExpression.Create($"{nginx.GetEndpoint("http")}{WireNames.FilesPathPrefix}"))
@@ -89,6 +91,7 @@ for (var i = 0; i < clients.Length; i++)
         .WithServiceEndpoint(5102 + i, publishing)
         .WithEnvironment("ConnectionStrings__" + WireNames.RabbitConnection, AmqpUri("dlopbox-client", rabbitClientPassword))
         .WithEnvironment("Client__Name", name)
+        .WithEnvironment("Client__Token", clientToken)
         .WithEnvironment("Client__ReplicaDir", publishing ? "/replica" : CreateDir(dataDir, name))
         .WithEnvironment("Client__StateDir", publishing ? "/var/lib/dlopbox/client" : StateDir(name))
         .WithReference(dlopboxInterface)

@@ -39,6 +39,12 @@ public sealed class ClientOptions
     /// </summary>
     public string Name { get; set; } = Environment.MachineName;
 
+    /// <summary>
+    /// Bearer token for the progress reports (<c>PUT /clients/{Name}</c>): the Interface's <c>Interface:ClientToken</c>.
+    /// Unset, reports go without one, which an Interface that has a client token refuses (the sync goes on regardless).
+    /// </summary>
+    public string? Token { get; set; }
+
     public string StreamName { get; set; } = WireNames.EventStream;
 
     public int MaxParallelDownloads { get; set; } = 8;

@@ -37,6 +37,9 @@ public sealed class EmbeddedSystem : IAsyncDisposable
 
     public string WatcherToken { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
+    /// <summary>The token the clients' progress reports carry (<c>Interface__ClientToken</c>).</summary>
+    public string ClientToken { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+
     public IEnumerable<ServiceProcess> Services => [Interface, Watcher, .. Clients];
 
     public static async Task<EmbeddedSystem> StartAsync(EmbeddedSystemOptions options, CancellationToken cancellationToken)
@@ -96,6 +99,7 @@ public sealed class EmbeddedSystem : IAsyncDisposable
         {
             ["ConnectionStrings__" + WireNames.RabbitConnection] = interfaceUser.AmqpUri(Broker.Port),
             ["Interface__WatcherToken"] = WatcherToken,
+            ["Interface__ClientToken"] = ClientToken,
             ["Interface__DataDir"] = Path.Combine(state, "interface"),
             // The status page links each file of the master tree to nginx.
             ["Interface__Live__FilesUrl"] = Files.BaseUrl + WireNames.FilesPathPrefix,
@@ -135,6 +139,7 @@ public sealed class EmbeddedSystem : IAsyncDisposable
             ["Client__ReplicaDir"] = Path.GetFullPath(replicaDir),
             ["Client__StateDir"] = Path.Combine(_state, name),
             ["Client__Name"] = name,
+            ["Client__Token"] = ClientToken,
             ["services__" + WireNames.InterfaceService + "__http__0"] = Interface.Url,
             ["services__" + WireNames.FilesService + "__http__0"] = Files.BaseUrl,
         }, Path.Combine(_state, "logs"), Options.Echo));

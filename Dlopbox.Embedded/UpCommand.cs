@@ -93,7 +93,7 @@ public static class UpCommand
             Console.WriteLine($"  status page: {system.Interface.Url}/   (live feed, replicas, history, master tree)");
             Console.WriteLine($"  interface: {system.Interface.Url}   files: {system.Files.BaseUrl}/files/   logs: {Path.Combine(state, "logs")}");
             // The clients' broker user may only read the stream; its password lives as long as this run.
-            Console.WriteLine($"  one more replica: ./dlopbox client --rabbit {system.ClientRabbitUri} --interface {system.Interface.Url} --files {system.Files.BaseUrl} --replica DIR --name NAME");
+            Console.WriteLine($"  one more replica: ./dlopbox client --rabbit {system.ClientRabbitUri} --interface {system.Interface.Url} --files {system.Files.BaseUrl} --token {system.ClientToken} --replica DIR --name NAME");
             Console.WriteLine($"dlopbox ready: changes in {master} now reach {string.Join(", ", replicas)} (Ctrl-C stops)");
             try
             {

@@ -12,6 +12,14 @@ public sealed class InterfaceOptions
     [Required, MinLength(16)]
     public string WatcherToken { get; set; } = "";
 
+    /// <summary>
+    /// Bearer token clients must present on their progress reports (<c>PUT /clients/{name}</c>); at least 16
+    /// characters. Unset (or empty), reports need none and anyone who reaches the Interface can add a client row
+    /// to the status page: the Interface says so when it starts.
+    /// </summary>
+    [RegularExpression(".{16,}", ErrorMessage = "Interface:ClientToken must be at least 16 characters (or unset).")]
+    public string? ClientToken { get; set; }
+
     /// <summary>Where the embedded event log (SQLite) lives when no MongoDB is configured.</summary>
     [Required]
     public string DataDir { get; set; } = "data";

@@ -25,7 +25,7 @@ load_env() {
   . ./.env
   set +a
   local name
-  for name in DLOPBOX_WATCHER_TOKEN RABBITMQ_ADMIN_USER RABBITMQ_ADMIN_PASSWORD RABBITMQ_INTERFACE_PASSWORD \
+  for name in DLOPBOX_WATCHER_TOKEN DLOPBOX_CLIENT_TOKEN RABBITMQ_ADMIN_USER RABBITMQ_ADMIN_PASSWORD RABBITMQ_INTERFACE_PASSWORD \
     RABBITMQ_CLIENT_PASSWORD MONGO_ROOT_USER MONGO_ROOT_PASSWORD MONGO_INTERFACE_PASSWORD; do
     if [ -z "${!name:-}" ]; then
       log "$name is empty in .env (no default passwords: fill it in, or use deploy/gen-env.sh)"
@@ -43,6 +43,8 @@ load_env() {
   export DLOPBOX_MONGO_PASSWORD="$MONGO_INTERFACE_PASSWORD"
   export Interface__WatcherToken="$DLOPBOX_WATCHER_TOKEN"
   export Watcher__Token="$DLOPBOX_WATCHER_TOKEN"
+  export Interface__ClientToken="$DLOPBOX_CLIENT_TOKEN"
+  export Client__Token="$DLOPBOX_CLIENT_TOKEN"
   export INTERFACE_RABBIT="amqp://dlopbox-interface:${RABBITMQ_INTERFACE_PASSWORD}@rabbit:5672/"
   export INTERFACE_MONGO="mongodb://dlopbox-interface:${MONGO_INTERFACE_PASSWORD}@mongo:27017/dlopbox?authSource=dlopbox"
   export CLIENT_RABBIT="amqp://dlopbox-client:${RABBITMQ_CLIENT_PASSWORD}@rabbit:5672/"
@@ -114,7 +116,7 @@ up() {
   docker run -d --name dlopbox-interface --network "$NETWORK" --network-alias interface \
     --restart unless-stopped \
     --env-file <(printf 'ConnectionStrings__rabbit=%s\nConnectionStrings__mongo=%s\n' "$INTERFACE_RABBIT" "$INTERFACE_MONGO") \
-    -e Interface__WatcherToken \
+    -e Interface__WatcherToken -e Interface__ClientToken \
     -v dlopbox-interface:/var/lib/dlopbox \
     -p "${DLOPBOX_INTERFACE_PORT:-5000}:5000" \
     dlopbox/interface:dev
@@ -140,7 +142,7 @@ up() {
   for i in $(seq 1 "$CLIENTS"); do
     docker run -d --name "dlopbox-client-$i" --network "$NETWORK" \
       --restart unless-stopped \
-      --env-file <(printf 'ConnectionStrings__rabbit=%s\n' "$CLIENT_RABBIT") -e Client__Name="client-$i" \
+      --env-file <(printf 'ConnectionStrings__rabbit=%s\n' "$CLIENT_RABBIT") -e Client__Name="client-$i" -e Client__Token \
       -e Client__ReplicaDir=/var/lib/dlopbox/replica -e Client__StateDir=/var/lib/dlopbox/state \
       -e services__interface__http__0=http://interface:5000 -e services__nginx__http__0=http://nginx:8080 \
       -v "dlopbox-client-$i:/var/lib/dlopbox" \

@@ -42,6 +42,12 @@ internal sealed class ClientCommandLine
 
     private readonly Option<string> _name = NewNameOption();
 
+    private readonly Option<string> _token = new("--token")
+    {
+        HelpName = "TOKEN",
+        Description = $"The bearer token for progress reports: the Interface's Interface__ClientToken (prefer the environment variable: a command line shows in ps). [env: {ClientSettings.EnvironmentName(ClientSettings.TokenKey)}]",
+    };
+
     private readonly Option<string> _urls = new("--urls")
     {
         HelpName = "URLS",
@@ -88,6 +94,7 @@ internal sealed class ClientCommandLine
             _replica,
             _state,
             _name,
+            _token,
             _urls,
             status,
         };
@@ -106,7 +113,8 @@ internal sealed class ClientCommandLine
 
           # the same from the environment, as Aspire, docker and Kubernetes set it:
           ConnectionStrings__rabbit=amqp://… services__interface__http__0=http://127.0.0.1:5000 \
-          services__nginx__http__0=http://127.0.0.1:8080 Client__ReplicaDir=~/mirror Client__Name=laptop dlopbox-client
+          services__nginx__http__0=http://127.0.0.1:8080 Client__ReplicaDir=~/mirror Client__Name=laptop \
+          Client__Token=… dlopbox-client
 
         Other settings: --Section:Key=value or the environment variable Section__Key, e.g.
           --Client:MaxParallelDownloads=4   --Client:ReportInterval=00:00:05   --Client:ProgressDisplay=Lines
@@ -185,6 +193,7 @@ internal sealed class ClientCommandLine
             Replica = parse.GetValue(_replica),
             State = parse.GetValue(_state),
             Name = parse.GetValue(_name),
+            Token = parse.GetValue(_token),
             Urls = parse.GetValue(_urls),
         });
         return ClientHost.RunAsync(ClientHost.CreateBuilder(_configArguments, commandLine), parse.InvocationConfiguration.Error);

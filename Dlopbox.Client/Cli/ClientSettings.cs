@@ -17,6 +17,8 @@ internal sealed record ClientArguments
 
     public string? Name { get; init; }
 
+    public string? Token { get; init; }
+
     public string? Urls { get; init; }
 }
 
@@ -33,6 +35,7 @@ internal static class ClientSettings
     public const string ReplicaKey = ClientOptions.SectionName + ":" + nameof(ClientOptions.ReplicaDir);
     public const string StateKey = ClientOptions.SectionName + ":" + nameof(ClientOptions.StateDir);
     public const string NameKey = ClientOptions.SectionName + ":" + nameof(ClientOptions.Name);
+    public const string TokenKey = ClientOptions.SectionName + ":" + nameof(ClientOptions.Token);
     public const string UrlsKey = "urls";
 
     /// <summary>The environment variable that sets <paramref name="key"/> (<c>:</c> becomes <c>__</c>).</summary>
@@ -48,6 +51,7 @@ internal static class ClientSettings
         Set(ReplicaKey, ExpandHome(arguments.Replica));
         Set(StateKey, ExpandHome(arguments.State));
         Set(NameKey, arguments.Name);
+        Set(TokenKey, arguments.Token);
         Set(UrlsKey, arguments.Urls);
         return values;
 

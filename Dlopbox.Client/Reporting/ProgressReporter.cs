@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using Dlopbox.Client.Replica;
 using Dlopbox.Client.State;
 using Dlopbox.Contracts;
@@ -100,7 +101,11 @@ internal sealed partial class ProgressReporter(
             if (_reportOutageStart == 0)
             {
                 _reportOutageStart = Stopwatch.GetTimestamp();
-                Log.ReportsFailing(logger, ex is OperationCanceledException ? "timed out" : ex.Message);
+                // A refused token is a setting to fix, not an outage to wait out: said louder.
+                if (ex is HttpRequestException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden } refused)
+                    Log.ReportsRefused(logger, (int)refused.StatusCode!);
+                else
+                    Log.ReportsFailing(logger, ex is OperationCanceledException ? "timed out" : ex.Message);
             }
         }
     }
@@ -142,6 +147,9 @@ internal sealed partial class ProgressReporter(
     {
         [LoggerMessage(LogLevel.Debug, "Progress reports to the Interface are failing ({Reason}); the next ones are tried as usual")]
         public static partial void ReportsFailing(ILogger logger, string reason);
+
+        [LoggerMessage(LogLevel.Warning, "The Interface refuses this client's progress reports ({Status}): set --token (Client__Token) to its Interface__ClientToken; the sync goes on regardless")]
+        public static partial void ReportsRefused(ILogger logger, int status);
 
         [LoggerMessage(LogLevel.Information, "Progress reports reach the Interface again after {Seconds:0.0} s")]
         public static partial void ReportsRecovered(ILogger logger, double seconds);

@@ -1,11 +1,13 @@
 using Dlopbox.Contracts;
 using Dlopbox.Interface.Live;
+using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Interface.Api;
 
 /// <summary>
 /// <c>PUT /clients/{name}</c>: a client's progress report; <c>GET /clients</c> and <c>GET /clients/{name}</c>: what the
-/// Interface knows of them. Reports need no token: they only feed the status page and change nothing else.
+/// Interface knows of them. Reports carry <see cref="InterfaceOptions.ClientToken"/> when one is set; reading needs
+/// none, since the status page shows the same to whoever can open it.
 /// </summary>
 public static partial class ClientsApi
 {
@@ -15,6 +17,8 @@ public static partial class ClientsApi
     public static IEndpointRouteBuilder MapClientsApi(this IEndpointRouteBuilder app)
     {
         app.MapPut(WireNames.ClientsRoute + "/{name}", ReportAsync).WithName("ReportClientProgress");
+        if (string.IsNullOrEmpty(app.ServiceProvider.GetRequiredService<IOptions<InterfaceOptions>>().Value.ClientToken))
+            LogOpenReports(app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClientsApi)));
         app.MapGet(WireNames.ClientsRoute, (ClientRegistry clients) =>
                 TypedResults.Json(clients.Overview(), DlopboxJsonContext.Default.ClientsOverview))
             .WithName("ListClients");
@@ -27,9 +31,14 @@ public static partial class ClientsApi
     }
 
     private static async Task<IResult> ReportAsync(string name, HttpContext context, ClientRegistry clients,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+        IOptions<InterfaceOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger(typeof(ClientsApi));
+        if (options.Value.ClientToken is { Length: > 0 } token && !BearerToken.Matches(context.Request, token))
+        {
+            LogRefused(logger, name, $"no valid token (from {context.Connection.RemoteIpAddress})");
+            return BearerToken.Challenge(context, "A valid bearer token is required: the client's Client:Token must equal the Interface's Interface:ClientToken.");
+        }
         if (!ClientNames.IsValid(name))
         {
             LogRefused(logger, name, "invalid name");
@@ -68,6 +77,9 @@ public static partial class ClientsApi
             errors["lastError"] = ["must be at most 2000 characters"];
         return errors;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Interface:ClientToken is not set: progress reports need no token, so anyone who can reach the Interface can add a client to the status page")]
+    private static partial void LogOpenReports(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a progress report from client {Client}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string client, string reason);

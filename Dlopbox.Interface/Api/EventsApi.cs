@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using Dlopbox.Contracts;
 using Dlopbox.Interface.EventStream;
 using Microsoft.Extensions.Options;
@@ -88,16 +86,11 @@ public static partial class EventsApi
     {
         var http = context.HttpContext;
         var expected = http.RequestServices.GetRequiredService<IOptions<InterfaceOptions>>().Value.WatcherToken;
-        var header = http.Request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        var presented = header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : "";
-        if (presented.Length == 0
-            || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected)))
+        if (!BearerToken.Matches(http.Request, expected))
         {
             LogUnauthorized(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(EventsApi)),
                 http.Connection.RemoteIpAddress?.ToString());
-            http.Response.Headers.WWWAuthenticate = "Bearer";
-            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "A valid bearer token is required.");
+            return BearerToken.Challenge(http, "A valid bearer token is required.");
         }
         return await next(context);
     }

@@ -33,6 +33,7 @@ public sealed class ClientCommandLineTests : IDisposable
             ("--replica <DIR>", "Client__ReplicaDir"),
             ("--state <DIR>", "Client__StateDir"),
             ("--name <NAME>", "Client__Name"),
+            ("--token <TOKEN>", "Client__Token"),
             ("--urls <URLS>", "[env: Urls]"),
         })
         {

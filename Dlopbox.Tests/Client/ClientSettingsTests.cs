@@ -28,6 +28,7 @@ public sealed class ClientSettingsTests
             Replica = "/srv/replica",
             State = "/srv/state",
             Name = "laptop",
+            Token = "report-token-0123456789",
             Urls = "http://127.0.0.1:0",
         });
 
@@ -39,10 +40,12 @@ public sealed class ClientSettingsTests
             ["Client:ReplicaDir"] = "/srv/replica",
             ["Client:StateDir"] = "/srv/state",
             ["Client:Name"] = "laptop",
+            ["Client:Token"] = "report-token-0123456789",
             ["urls"] = "http://127.0.0.1:0",
         }, values);
         Assert.Equal("ConnectionStrings__rabbit", ClientSettings.EnvironmentName(ClientSettings.RabbitKey));
         Assert.Equal("services__nginx__http__0", ClientSettings.EnvironmentName(ClientSettings.FilesKey));
+        Assert.Equal("Client__Token", ClientSettings.EnvironmentName(ClientSettings.TokenKey));
     }
 
     [Fact]

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Dlopbox.Tests.Client;
 
 /// <summary>One request as the server saw it.</summary>
-internal sealed record RecordedRequest(string Method, string Path, string? ContentType, long? ContentLength, string Body);
+internal sealed record RecordedRequest(string Method, string Path, string? ContentType, long? ContentLength, string Body, string? Authorization = null);
 
 /// <summary>
 /// A real Kestrel server on a free loopback port standing in for the Interface: it records every request and
@@ -50,7 +50,8 @@ internal sealed class RecordingServer : IAsyncDisposable
     {
         using var reader = new StreamReader(context.Request.Body);
         var body = await reader.ReadToEndAsync();
-        var request = new RecordedRequest(context.Request.Method, context.Request.Path, context.Request.ContentType, context.Request.ContentLength, body);
+        var request = new RecordedRequest(context.Request.Method, context.Request.Path, context.Request.ContentType, context.Request.ContentLength, body,
+            context.Request.Headers.Authorization.Count > 0 ? context.Request.Headers.Authorization.ToString() : null);
         if (Answers.TryGetValue($"{request.Method} {request.Path}", out var answer))
         {
             context.Response.StatusCode = answer.Status;

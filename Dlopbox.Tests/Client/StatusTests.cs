@@ -8,6 +8,7 @@ using Dlopbox.Client.State;
 using Dlopbox.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -146,20 +147,25 @@ public sealed class StatusTests : IDisposable
         Assert.Contains("interface       http://127.0.0.1:1: not reachable (", output.ToString());
     }
 
-    private ProgressReporter CreateReporter(string interfaceUrl, SyncProgress progress, AppliedOffsetTracker offsets, out ServiceProvider services)
+    private const string ReportToken = "reporter-token-0123456789";
+
+    private ProgressReporter CreateReporter(string interfaceUrl, SyncProgress progress, AppliedOffsetTracker offsets, out ServiceProvider services,
+        ILogger<ProgressReporter>? logger = null)
     {
         var options = Options.Create(new ClientOptions
         {
             ReplicaDir = _dir.Replica,
             StateDir = _dir.State,
             Name = "reporter-1",
+            Token = ReportToken,
             // Only a phase change can bring a second report within the test.
             ReportInterval = TimeSpan.FromHours(1),
         });
         services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var telemetry = new ClientTelemetry(services.GetRequiredService<IMeterFactory>(), offsets, options, TimeProvider.System);
         var http = new HttpClient { BaseAddress = new Uri(interfaceUrl), Timeout = TimeSpan.FromSeconds(5) };
-        return new ProgressReporter(new ProgressReportClient(http), progress, offsets, telemetry, options, TimeProvider.System, NullLogger<ProgressReporter>.Instance);
+        return new ProgressReporter(new ProgressReportClient(http, options), progress, offsets, telemetry, options, TimeProvider.System,
+            logger ?? NullLogger<ProgressReporter>.Instance);
     }
 
     [Fact]
@@ -185,6 +191,7 @@ public sealed class StatusTests : IDisposable
         await reporter.StopAsync(CancellationToken.None);
 
         Assert.Equal(("PUT", "/clients/reporter-1"), (first.Method, first.Path));
+        Assert.Equal("Bearer " + ReportToken, first.Authorization);
         Assert.StartsWith("application/json", first.ContentType);
         Assert.Equal(first.Body.Length, first.ContentLength);
         var firstReport = JsonSerializer.Deserialize(first.Body, DlopboxJsonContext.Default.ClientProgress)!;
@@ -200,6 +207,29 @@ public sealed class StatusTests : IDisposable
 
         var status = await new ClientStatusStore(_dir.State).LoadAsync(CancellationToken.None);
         Assert.Equal((ClientPhase.Reconciling, 41L, "reporter-1"), (status?.Phase, status?.AppliedOffset, status?.Name));
+    }
+
+    [Fact]
+    public async Task Reporter_refused_for_its_token_warns_once_and_keeps_reporting()
+    {
+        await using var server = await RecordingServer.StartAsync();
+        server.Answers["PUT /clients/reporter-1"] = (401, """{"title":"A valid bearer token is required."}""");
+        var progress = new SyncProgress(TimeProvider.System);
+        var log = new RecordingLogger<ProgressReporter>();
+        var reporter = CreateReporter(server.Url, progress, new AppliedOffsetTracker(), out var services, log);
+        using var _ = services;
+
+        await reporter.StartAsync(CancellationToken.None);
+        await server.NextAsync();
+        progress.SetPhase(ClientPhase.Reconciling);
+        await server.NextAsync();
+        progress.SetPhase(ClientPhase.Following);
+        await server.NextAsync();
+        await reporter.StopAsync(CancellationToken.None);
+
+        var warning = Assert.Single(log.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.Contains("refuses this client's progress reports (401)", warning.Message);
+        Assert.Contains("Client__Token", warning.Message);
     }
 
     [Fact]

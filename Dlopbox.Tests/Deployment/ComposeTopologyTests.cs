@@ -96,13 +96,15 @@ public sealed partial class ComposeTopologyTests
     }
 
     [Fact]
-    public void Services_read_least_privilege_broker_users_and_the_shared_token()
+    public void Services_read_least_privilege_broker_users_and_the_shared_tokens()
     {
         var env = Environment("interface");
         Assert.StartsWith("amqp://dlopbox-interface:", env["ConnectionStrings__rabbit"]);
         Assert.StartsWith("mongodb://dlopbox-interface:", env["ConnectionStrings__mongo"]);
         Assert.StartsWith("amqp://dlopbox-client:", Environment("client")["ConnectionStrings__rabbit"]);
         Assert.Equal(env["Interface__WatcherToken"], Environment("master")["Watcher__Token"]);
+        Assert.Equal(env["Interface__ClientToken"], Environment("client")["Client__Token"]);
+        Assert.NotEqual(env["Interface__WatcherToken"], env["Interface__ClientToken"]);
         Assert.Equal("http://interface:5000", Environment("master")["services__interface__http__0"]);
         Assert.Equal("http://nginx:8080", Environment("client")["services__nginx__http__0"]);
     }

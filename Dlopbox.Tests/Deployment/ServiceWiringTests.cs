@@ -90,6 +90,10 @@ public sealed partial class ServiceWiringTests
         Assert.Contains("AddParameter(\"watcher-token\", secret: true)", AppHost);
         Assert.Contains("(\"Interface__WatcherToken\", watcherToken)", AppHost);
         Assert.Contains("(\"Watcher__Token\", watcherToken)", AppHost);
+        // So is the clients' token for their progress reports.
+        Assert.Contains("AddParameter(\"client-token\", secret: true)", AppHost);
+        Assert.Contains("(\"Interface__ClientToken\", clientToken)", AppHost);
+        Assert.Contains("(\"Client__Token\", clientToken)", AppHost);
     }
 
     [Fact]

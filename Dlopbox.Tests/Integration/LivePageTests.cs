@@ -114,7 +114,7 @@ public sealed class LivePageTests(SyncSystemFixture system) : IDisposable
     public async Task A_report_is_checked_and_bad_ones_get_400_problem_json()
     {
         var good = new ClientProgress { Phase = ClientPhase.Reconciling, AppliedOffset = -1, Reconcile = new() { FilesDone = 1, FilesTotal = 4, BytesDone = 10, BytesTotal = 40 } };
-        var put = await _http.PutAsJsonAsync($"{WireNames.ClientsRoute}/test-reporter", good, DlopboxJsonContext.Default.ClientProgress);
+        var put = await PutRawAsync("test-reporter", JsonSerializer.Serialize(good, DlopboxJsonContext.Default.ClientProgress));
         Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
         var stored = await _http.GetFromJsonAsync($"{WireNames.ClientsRoute}/test-reporter", DlopboxJsonContext.Default.ClientStatus);
         Assert.Equal(good, stored!.Progress);
@@ -133,8 +133,40 @@ public sealed class LivePageTests(SyncSystemFixture system) : IDisposable
         Assert.Equal(good, stored!.Progress);
     }
 
-    private Task<HttpResponseMessage> PutRawAsync(string name, string body) =>
-        _http.PutAsync($"{WireNames.ClientsRoute}/{name}", new StringContent(body, Encoding.UTF8, "application/json"));
+    [Fact]
+    public async Task A_report_without_the_client_token_gets_401_and_changes_nothing()
+    {
+        var mine = new ClientProgress { Phase = ClientPhase.Following, AppliedOffset = 7 };
+        Assert.Equal(HttpStatusCode.NoContent, (await PutRawAsync("token-check", JsonSerializer.Serialize(mine, DlopboxJsonContext.Default.ClientProgress))).StatusCode);
+
+        const string forged = """{"phase":"disconnected","appliedOffset":1}""";
+        foreach (var token in new[] { null, "", "not-the-client-token", system.System.WatcherToken })
+        {
+            var refused = await PutRawAsync("token-check", forged, token);
+            await ProblemJson.AssertAsync(refused, HttpStatusCode.Unauthorized);
+            Assert.Equal("Bearer", refused.Headers.WwwAuthenticate.Single().Scheme);
+        }
+        // A refused report is refused before its name is looked at: no row for a new name either.
+        await ProblemJson.AssertAsync(await PutRawAsync("forged-client", forged, token: null), HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync($"{WireNames.ClientsRoute}/forged-client")).StatusCode);
+
+        var stored = await _http.GetFromJsonAsync($"{WireNames.ClientsRoute}/token-check", DlopboxJsonContext.Default.ClientStatus);
+        Assert.Equal(mine, stored!.Progress);
+    }
+
+    /// <summary>A report as the system's clients send it: with the client token.</summary>
+    private Task<HttpResponseMessage> PutRawAsync(string name, string body) => PutRawAsync(name, body, system.System.ClientToken);
+
+    private async Task<HttpResponseMessage> PutRawAsync(string name, string body, string? token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"{WireNames.ClientsRoute}/{name}")
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        if (token is not null)
+            request.Headers.Authorization = new("Bearer", token);
+        return await _http.SendAsync(request);
+    }
 
     private static async Task AssertProblemAsync(HttpResponseMessage response, string field)
     {

@@ -5,7 +5,8 @@ namespace Dlopbox.Tests.Integration;
 
 /// <summary>
 /// The README's run command, as `./dlopbox up` runs it once built: it prints a line with "ready", the
-/// replica then follows the master, and SIGTERM stops everything it started.
+/// replica then follows the master, the "one more replica" command it prints adds a replica that syncs and
+/// reports in, and SIGTERM stops everything it started.
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class UpCommandTests
@@ -53,6 +54,40 @@ public sealed class UpCommandTests
 
             await File.WriteAllTextAsync(Path.Combine(master, "after-ready.txt"), "live");
             await TreeAssert.ConvergesAsync(master, replica, TimeSpan.FromSeconds(60));
+
+            // The printed command, pasted as a user would (with the built client instead of ./dlopbox client).
+            string line;
+            lock (output)
+                line = output.ToString().Split('\n').Single(l => l.Contains("one more replica: ./dlopbox client ", StringComparison.Ordinal));
+            var extra = Path.Combine(root, "extra");
+            var arguments = line[(line.IndexOf("./dlopbox client ", StringComparison.Ordinal) + "./dlopbox client ".Length)..]
+                .Trim().Split(' ').Select(a => a == "DIR" ? extra : a == "NAME" ? "extra" : a).ToList();
+            var interfaceUrl = arguments[arguments.IndexOf("--interface") + 1];
+            using (var client = Process.Start(new ProcessStartInfo("dotnet",
+                [RepoLayout.ServiceAssembly("Dlopbox.Client"), .. arguments, "--state", Path.Combine(root, "extra-state"), "--urls", "http://127.0.0.1:0"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!)
+            {
+                client.OutputDataReceived += (_, _) => { };
+                client.ErrorDataReceived += (_, _) => { };
+                client.BeginOutputReadLine();
+                client.BeginErrorReadLine();
+                await TreeAssert.ConvergesAsync(master, extra, TimeSpan.FromSeconds(60));
+                // Its reports carry the token the line gave it, so the status page lists it.
+                using var http = new HttpClient { BaseAddress = new Uri(interfaceUrl) };
+                var listed = Stopwatch.StartNew();
+                while ((await http.GetAsync($"{Dlopbox.Contracts.WireNames.ClientsRoute}/extra")).StatusCode != System.Net.HttpStatusCode.OK)
+                {
+                    Assert.True(listed.Elapsed < TimeSpan.FromSeconds(30), "the extra client never reported in");
+                    await Task.Delay(100);
+                }
+                _ = Kill(client.Id, 15);
+                using var clientExit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await client.WaitForExitAsync(clientExit.Token);
+                Assert.Equal(0, client.ExitCode);
+            }
 
             _ = Kill(up.Id, 15);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
