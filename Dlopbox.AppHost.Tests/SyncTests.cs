@@ -31,6 +31,7 @@ public sealed class SyncTests
                 $"--Parameters:rabbit-interface-password={Secret()}",
                 $"--Parameters:rabbit-client-password={Secret()}",
                 $"--Parameters:watcher-token={Secret()}",
+                $"--Parameters:client-token={Secret()}",
             ], ct);
 
             await using var app = await appHost.BuildAsync(ct).WaitAsync(StartTimeout, ct);
