@@ -33,7 +33,12 @@ public sealed partial class KubernetesTests
         Assert.Contains(resources, r => r.StartsWith("Secret/dlopbox-secrets-", StringComparison.Ordinal));
         Assert.Contains(resources, r => r.StartsWith("ConfigMap/rabbit-entrypoint-", StringComparison.Ordinal));
         Assert.Contains(resources, r => r.StartsWith("ConfigMap/mongo-init-", StringComparison.Ordinal));
+        Assert.Contains(resources, r => r.StartsWith("ConfigMap/dlopbox-config-", StringComparison.Ordinal));
         Assert.DoesNotMatch(@"name: dlopbox-secrets\s*$", result.Stdout);
+        Assert.DoesNotMatch(@"name: dlopbox-config\s*$", result.Stdout);
+        // The status page's file links and the clients' report token reach the services.
+        Assert.Contains("name: Interface__Live__FilesUrl", result.Stdout);
+        Assert.Equal(2, Regex.Matches(result.Stdout, @"key: DLOPBOX_CLIENT_TOKEN").Count);
 
         // master and nginx mount the same claim; nginx only reads it.
         Assert.Equal(2, Regex.Matches(result.Stdout, @"claimName: master-data").Count);
