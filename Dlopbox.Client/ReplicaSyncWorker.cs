@@ -20,7 +20,6 @@ internal sealed partial class ReplicaSyncWorker(
     ClientStateStore store,
     AppliedOffsetTracker offsets,
     ReplicaDirectory replica,
-    ReplicaState state,
     SyncProgress progress,
     IOptions<ClientOptions> options,
     TimeProvider time,
@@ -58,7 +57,6 @@ internal sealed partial class ReplicaSyncWorker(
                 if (replica.DeleteTempFiles() is > 0 and var leftovers)
                     Log.RemovedTempFiles(logger, leftovers);
                 offsets.Reset(saved.Offset);
-                state.SetReconciled(true);
             }
             else
             {
@@ -84,7 +82,8 @@ internal sealed partial class ReplicaSyncWorker(
         offsets.Reset(offsets.Watermark);
         var from = offsets.Watermark + 1;
         var subscription = await SubscribeAsync(from, stoppingToken);
-        state.SetSubscribed(true);
+        // Following is what readiness means (ReplicaReadinessCheck): set only while subscribed, and left below
+        // before the subscription is.
         progress.SetPhase(ClientPhase.Following);
         Log.Following(logger, options.Value.StreamName, from);
 
@@ -93,7 +92,11 @@ internal sealed partial class ReplicaSyncWorker(
         try
         {
             var end = await PumpAsync(subscription, from, stoppingToken);
-            if (end == SessionEnd.Disconnected && !stoppingToken.IsCancellationRequested)
+            if (end == SessionEnd.ResyncRequired)
+            {
+                progress.SetPhase(ClientPhase.Reconciling);
+            }
+            else if (!stoppingToken.IsCancellationRequested)
             {
                 _outageSince = time.GetUtcNow();
                 Log.StreamLost(logger, subscription.EndReason ?? "unknown", offsets.Watermark + 1);
@@ -104,7 +107,6 @@ internal sealed partial class ReplicaSyncWorker(
         }
         finally
         {
-            state.SetSubscribed(false);
             await subscription.DisposeAsync();
             await applier.DrainAsync(stoppingToken);
             await stopCheckpoints.CancelAsync();
@@ -194,7 +196,6 @@ internal sealed partial class ReplicaSyncWorker(
     /// <summary>Reconciles from a fresh snapshot, retrying until the Interface and nginx cooperate.</summary>
     private async Task ResyncAsync(CancellationToken stoppingToken)
     {
-        state.SetReconciled(false);
         progress.SetPhase(ClientPhase.Reconciling);
         // Without a state file a crash mid-reconcile restarts from a snapshot, never from a stale offset.
         store.Delete();
@@ -207,7 +208,6 @@ internal sealed partial class ReplicaSyncWorker(
                 var offset = await reconciler.ReconcileAsync(stoppingToken);
                 offsets.Reset(offset);
                 await store.SaveAsync(offset, stoppingToken);
-                state.SetReconciled(true);
                 if (failing)
                     Log.ResyncRecovered(logger);
                 return;

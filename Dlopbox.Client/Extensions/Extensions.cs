@@ -35,7 +35,6 @@ internal static class Extensions
 
         builder.AddStreamConnection();
 
-        services.AddSingleton<ReplicaState>();
         services.AddSingleton<SyncProgress>();
         services.AddSingleton<AppliedOffsetTracker>();
         services.AddSingleton<ClientTelemetry>();

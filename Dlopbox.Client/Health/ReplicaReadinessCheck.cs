@@ -1,21 +1,24 @@
 using Dlopbox.Client.State;
+using Dlopbox.Contracts;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Dlopbox.Client.Health;
 
 /// <summary>
-/// Ready (so <c>/health</c> answers 200) once the replica has been reconciled, or resumed from a saved
-/// offset, and the stream consumer is subscribed. Not ready while resyncing or while the broker is away.
+/// Ready (so <c>/health</c> answers 200) while the client follows the stream: the replica was reconciled, or
+/// resumed from a saved offset, and the consumer is subscribed. Not ready while starting, reconciling or
+/// away from the broker. The phase is the one the progress reports show, so the two never disagree.
 /// </summary>
-internal sealed class ReplicaReadinessCheck(ReplicaState state, AppliedOffsetTracker offsets) : IHealthCheck
+internal sealed class ReplicaReadinessCheck(SyncProgress progress, AppliedOffsetTracker offsets) : IHealthCheck
 {
     public const string Name = "replica";
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(state switch
+        Task.FromResult(progress.Phase switch
         {
-            { IsReady: true } => HealthCheckResult.Healthy($"Following the stream; applied up to offset {offsets.Watermark}"),
-            { IsReconciled: false } => HealthCheckResult.Unhealthy("Reconciling the replica from a snapshot"),
+            ClientPhase.Following => HealthCheckResult.Healthy($"Following the stream; applied up to offset {offsets.Watermark}"),
+            ClientPhase.Reconciling => HealthCheckResult.Unhealthy("Reconciling the replica from a snapshot"),
+            ClientPhase.Starting => HealthCheckResult.Unhealthy("Starting: not subscribed to the event stream yet"),
             _ => HealthCheckResult.Unhealthy("Not subscribed to the event stream"),
         });
 }
