@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Dlopbox.Contracts;
 using Microsoft.Data.Sqlite;
+using static Dlopbox.Tests.Faults.FaultAssert;
 
 namespace Dlopbox.Tests.Integration;
 
@@ -151,17 +152,6 @@ public sealed class EventLogTests(SyncSystemFixture system) : IDisposable
 
     private async Task<EventPage> GetPageAsync(string url) =>
         (await _http.GetFromJsonAsync(url, DlopboxJsonContext.Default.EventPage))!;
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        using var deadline = new CancellationTokenSource(timeout);
-        while (!await condition())
-        {
-            if (deadline.IsCancellationRequested)
-                Assert.Fail($"Timed out waiting until {what}.");
-            await Task.Delay(100);
-        }
-    }
 
     public void Dispose() => _http.Dispose();
 }
