@@ -18,7 +18,7 @@ public sealed class ClientFaultTests(FaultSystemFixture fixture, ITestOutputHelp
         const string dir = "s01";
         var replica = fixture.Replica(fixture.Client1);
         var writing = WriteBurstAsync(fixture.MasterDir, dir, 5000, seed: 1);
-        await WaitUntilAsync(() => FilesUnder(replica, dir).Count >= 1000, TimeSpan.FromSeconds(90), "client-1 fetched 1000 of the 5000 files");
+        await Eventually.TrueAsync(() => FilesUnder(replica, dir).Count >= 1000, TimeSpan.FromSeconds(90), "client-1 fetched 1000 of the 5000 files");
         await fixture.Client1.KillAsync();
         var atKill = FilesUnder(replica, dir);
         var complete = atKill.Where(p => !IsTemp(p)).ToHashSet(StringComparer.Ordinal);
@@ -48,7 +48,7 @@ public sealed class ClientFaultTests(FaultSystemFixture fixture, ITestOutputHelp
         var fetchedAgain = downloads.GroupBy(p => p, StringComparer.Ordinal).Where(g => g.Count() > 1).ToList();
         output.WriteLine($"{fetchedAgain.Count} files fetched more than once after the restart: {string.Join(", ", fetchedAgain.Select(g => g.Key))}");
         foreach (var twice in fetchedAgain)
-            await WaitUntilAsync(async () => await WritesAfterAsync(twice.Key, savedOffset) >= twice.Count(), TimeSpan.FromSeconds(30),
+            await Eventually.TrueAsync(async () => await WritesAfterAsync(twice.Key, savedOffset) >= twice.Count(), TimeSpan.FromSeconds(30),
                 $"{twice.Key} was fetched {twice.Count()} times after the restart, but the event log has fewer writes of it after offset {savedOffset}");
     }
 

@@ -63,28 +63,6 @@ public static class FaultAssert
         return clock.Elapsed;
     }
 
-    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > timeout)
-                Assert.Fail($"Not within {timeout.TotalSeconds:0} s: {what}");
-            await Task.Delay(50);
-        }
-    }
-
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > timeout)
-                Assert.Fail($"Not within {timeout.TotalSeconds:0} s: {what}");
-            await Task.Delay(200);
-        }
-    }
-
     /// <summary>Files that <paramref name="client"/> fetched completely (200) after the access log held <paramref name="mark"/> lines.</summary>
     public static List<string> DownloadsSince(EmbeddedNginx files, int mark, ServiceProcess client) =>
         files.ReadAccessLog().Skip(mark)

@@ -83,7 +83,7 @@ public sealed class InfrastructureFaultTests(FaultSystemFixture fixture, ITestOu
         await System.Files.StopAsync();
         await WriteBurstAsync(fixture.MasterDir, dir, 200, seed: 7);
         // Every change is in the stream and the clients are trying (and failing) to fetch it.
-        await WaitUntilAsync(() => LogSince(fixture.Client1, clientLog).Contains("Downloads are failing", StringComparison.Ordinal),
+        await Eventually.TrueAsync(() => LogSince(fixture.Client1, clientLog).Contains("Downloads are failing", StringComparison.Ordinal),
             TimeSpan.FromSeconds(30), "client-1 noticed that nginx is down");
         await Task.Delay(TimeSpan.FromSeconds(3)); // the fault: nginx stays away a few seconds more
         await System.Files.RestartAsync(CancellationToken.None);

@@ -69,7 +69,7 @@ public sealed class RetentionTests(TinyRetentionFixture fixture, ITestOutputHelp
         ConvergenceTimes.Record(output, "3 client away longer than retention (1 s, 64 KiB segments)", clock.Elapsed, $"{rounds * 200} files created while away");
 
         // The replica can equal the master a moment before the client logs that its reconcile is over.
-        await WaitUntilAsync(() => LogSince(client, logMark).Contains("Reconciled", StringComparison.Ordinal), TimeSpan.FromSeconds(30),
+        await Eventually.TrueAsync(() => LogSince(client, logMark).Contains("Reconciled", StringComparison.Ordinal), TimeSpan.FromSeconds(30),
             "the client logged the end of its reconcile");
         var log = LogSince(client, logMark);
         Assert.Equal(1, CountLines(log, "Stream retention dropped events the replica needs"));

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using Dlopbox.Contracts;
 using Microsoft.Data.Sqlite;
-using static Dlopbox.Tests.Faults.FaultAssert;
 
 namespace Dlopbox.Tests.Integration;
 
@@ -67,7 +66,7 @@ public sealed class EventLogTests(SyncSystemFixture system) : IDisposable
             }
             await WriteBurstAsync("logburst", dirs: 100, filesPerDir: 100);
             // Let the burst reach the stream while the store is still down.
-            await WaitUntilAsync(async () => await StreamHeadAsync() >= before + 10_000, TimeSpan.FromSeconds(120), "the burst reached the stream");
+            await Eventually.TrueAsync(async () => await StreamHeadAsync() >= before + 10_000, TimeSpan.FromSeconds(120), "the burst reached the stream");
             await using var rollback = outage.CreateCommand();
             rollback.CommandText = "ROLLBACK";
             await rollback.ExecuteNonQueryAsync();
@@ -147,7 +146,7 @@ public sealed class EventLogTests(SyncSystemFixture system) : IDisposable
 
     /// <summary>Waits until the newest logged event is at <paramref name="head"/>.</summary>
     private Task WaitForLogAsync(long head) =>
-        WaitUntilAsync(async () => (await GetPageAsync("/events?limit=1")).Events.FirstOrDefault()?.Offset >= head,
+        Eventually.TrueAsync(async () => (await GetPageAsync("/events?limit=1")).Events.FirstOrDefault()?.Offset >= head,
             TimeSpan.FromSeconds(120), $"the event log reached offset {head}");
 
     private async Task<EventPage> GetPageAsync(string url) =>

@@ -77,12 +77,8 @@ public sealed class UpCommandTests
                 await TreeAssert.ConvergesAsync(master, extra, TimeSpan.FromSeconds(60));
                 // Its reports carry the token the line gave it, so the status page lists it.
                 using var http = new HttpClient { BaseAddress = new Uri(interfaceUrl) };
-                var listed = Stopwatch.StartNew();
-                while ((await http.GetAsync($"{Dlopbox.Contracts.WireNames.ClientsRoute}/extra")).StatusCode != System.Net.HttpStatusCode.OK)
-                {
-                    Assert.True(listed.Elapsed < TimeSpan.FromSeconds(30), "the extra client never reported in");
-                    await Task.Delay(100);
-                }
+                await Eventually.TrueAsync(async () => (await http.GetAsync($"{Dlopbox.Contracts.WireNames.ClientsRoute}/extra")).StatusCode == System.Net.HttpStatusCode.OK,
+                    TimeSpan.FromSeconds(30), "the extra client reported in");
                 _ = Kill(client.Id, 15);
                 using var clientExit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
                 await client.WaitForExitAsync(clientExit.Token);

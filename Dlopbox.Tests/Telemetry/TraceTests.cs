@@ -112,16 +112,11 @@ public sealed class TraceTests(TracedSystemFixture system)
         }
     }
 
-    private async Task WaitForReplicaFileAsync(string relative, byte[] content)
+    private Task WaitForReplicaFileAsync(string relative, byte[] content)
     {
         var target = Path.Combine(system.ReplicaDir, relative);
-        var clock = Stopwatch.StartNew();
-        while (!(File.Exists(target) && (await File.ReadAllBytesAsync(target)).AsSpan().SequenceEqual(content)))
-        {
-            if (clock.Elapsed > Deadline)
-                Assert.Fail($"{relative} did not reach the replica within {Deadline.TotalSeconds:0} s");
-            await Task.Delay(20);
-        }
+        return Eventually.TrueAsync(async () => File.Exists(target) && (await File.ReadAllBytesAsync(target)).AsSpan().SequenceEqual(content),
+            Deadline, $"{relative} reached the replica");
     }
 
     private static SpanRecord Single(List<SpanRecord> trace, Func<SpanRecord, bool> match, string dump)
