@@ -3,7 +3,6 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Dlopbox.Contracts;
-using Dlopbox.Interface.Index;
 using Dlopbox.Interface.Live;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -24,7 +23,7 @@ public static class LiveApi
         return app;
     }
 
-    private static async Task StreamAsync(HttpContext context, LiveFeed feed, ClientRegistry clients, MasterIndex index,
+    private static async Task StreamAsync(HttpContext context, LiveFeed feed, ClientRegistry clients,
         IOptions<LiveOptions> options, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         // Browsers send the last id they saw when they reconnect; a page may also ask with ?after=.
@@ -41,7 +40,7 @@ public static class LiveApi
         using var subscription = feed.Subscribe(after);
         try
         {
-            await SseFormatter.WriteAsync(Items(subscription, feed, clients, index, options.Value, time, stop.Token),
+            await SseFormatter.WriteAsync(Items(subscription, feed, clients, options.Value, time, stop.Token),
                 context.Response.Body, stop.Token);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -50,10 +49,10 @@ public static class LiveApi
     }
 
     private static async IAsyncEnumerable<SseItem<string>> Items(LiveFeed.Subscription subscription, LiveFeed feed,
-        ClientRegistry clients, MasterIndex index, LiveOptions settings, TimeProvider time,
+        ClientRegistry clients, LiveOptions settings, TimeProvider time,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        yield return new SseItem<string>(Status(feed, clients, index, settings, time), "status")
+        yield return new SseItem<string>(Status(feed, clients, settings, time), "status")
         {
             ReconnectionInterval = TimeSpan.FromSeconds(2),
         };
@@ -73,7 +72,7 @@ public static class LiveApi
             var untilStatus = nextStatus - time.GetUtcNow();
             if (untilStatus <= TimeSpan.Zero)
             {
-                yield return new SseItem<string>(Status(feed, clients, index, settings, time), "status");
+                yield return new SseItem<string>(Status(feed, clients, settings, time), "status");
                 nextStatus = time.GetUtcNow() + settings.StatusInterval;
                 continue;
             }
@@ -91,16 +90,20 @@ public static class LiveApi
         }
     }
 
-    private static string Status(LiveFeed feed, ClientRegistry clients, MasterIndex index, LiveOptions settings, TimeProvider time) =>
-        JsonSerializer.Serialize(new LiveStatus
+    private static string Status(LiveFeed feed, ClientRegistry clients, LiveOptions settings, TimeProvider time)
+    {
+        // One read of the head for both, so the lags add up to what the page shows as the head.
+        var overview = clients.Overview();
+        return JsonSerializer.Serialize(new LiveStatus
         {
-            HeadOffset = index.Offset,
+            HeadOffset = overview.HeadOffset,
             ServerTime = time.GetUtcNow(),
             BucketSeconds = feed.BucketSeconds,
             Throughput = feed.Throughput(),
-            Clients = clients.All(),
+            Clients = overview.Clients,
             FilesUrl = string.IsNullOrWhiteSpace(settings.FilesUrl) ? null : settings.FilesUrl,
         }, DlopboxJsonContext.Default.LiveStatus);
+    }
 
     private static long? ParseOffset(string? text) =>
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var offset) ? offset : null;

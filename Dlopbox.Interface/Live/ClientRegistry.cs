@@ -19,8 +19,11 @@ public sealed class ClientRegistry(MasterIndex index, IOptions<LiveOptions> opti
         var now = time.GetUtcNow();
         lock (_lock)
         {
+            var isNew = !_clients.ContainsKey(name);
             _clients[name] = (progress, now);
-            ForgetOld(now);
+            // Only a new name can push the count past the bound; the stale are also forgotten on every read.
+            if (isNew)
+                ForgetOld(now);
         }
     }
 
@@ -35,9 +38,17 @@ public sealed class ClientRegistry(MasterIndex index, IOptions<LiveOptions> opti
     }
 
     /// <summary>Every known client, by name.</summary>
-    public IReadOnlyList<ClientStatus> All()
+    public IReadOnlyList<ClientStatus> All() => All(index.Offset);
+
+    /// <summary>The clients with their lag against the same head the overview states.</summary>
+    public ClientsOverview Overview()
     {
         var head = index.Offset;
+        return new(head, All(head));
+    }
+
+    private List<ClientStatus> All(long head)
+    {
         lock (_lock)
         {
             ForgetOld(time.GetUtcNow());
@@ -46,8 +57,6 @@ public sealed class ClientRegistry(MasterIndex index, IOptions<LiveOptions> opti
                 .ToList();
         }
     }
-
-    public ClientsOverview Overview() => new(index.Offset, All());
 
     private static ClientStatus ToStatus(string name, ClientProgress progress, DateTimeOffset lastSeen, long head) => new()
     {
