@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dlopbox.Client.State;
@@ -14,7 +13,7 @@ namespace Dlopbox.Client.Cli;
 internal sealed record StatusArguments(string? State, string? Interface, string? Name);
 
 /// <summary>What the Interface said about this client, or why it said nothing.</summary>
-internal sealed record InterfaceAnswer(ClientStatus? Client, long? HeadOffset, string? Problem, bool Reported);
+internal sealed record InterfaceAnswer(ClientStatus? Client, long? HeadOffset, string? Problem);
 
 /// <summary>
 /// <c>dlopbox-client status</c>: where a replica stands, from its state dir (the saved offset; <c>status.json</c>,
@@ -119,27 +118,26 @@ internal static class StatusCommand
             Row("lag", string.Create(CultureInfo.InvariantCulture, $"{lagEvents}, {client.Progress.LagSeconds:0.0} s"));
             Row("last seen", $"{Ago(client.LastSeen)} (phase {PhaseName(client.Progress.Phase)}, applied offset {client.Progress.AppliedOffset})");
         }
-        else if (remote.Problem is null && !remote.Reported)
+        else if (remote.Problem is null)
         {
             Row("last seen", "never: the Interface has no report from this client");
         }
         return table;
     }
 
-    /// <summary><c>GET /clients/{name}</c> and <c>GET /clients</c> at once, within <see cref="InterfaceTimeout"/>.</summary>
+    /// <summary>
+    /// <c>GET /clients</c> within <see cref="InterfaceTimeout"/>: the stream head and this client's row come from one
+    /// answer, so the lag shown agrees with the head shown.
+    /// </summary>
     internal static async Task<InterfaceAnswer> AskInterfaceAsync(string interfaceUrl, string name, HttpMessageHandler? handler, CancellationToken cancellationToken)
     {
         using var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         http.BaseAddress = new Uri(interfaceUrl.TrimEnd('/') + "/");
         http.Timeout = InterfaceTimeout;
-        var clientTask = GetClientAsync(http, name, cancellationToken);
-        var overviewTask = http.GetFromJsonAsync(WireNames.ClientsRoute.TrimStart('/'), DlopboxJsonContext.Default.ClientsOverview, cancellationToken);
         try
         {
-            // Both awaited, so a failure of one never leaves the other unobserved.
-            await Task.WhenAll(clientTask, overviewTask);
-            var (client, reported) = clientTask.Result;
-            return new InterfaceAnswer(client, overviewTask.Result?.HeadOffset, null, reported);
+            var overview = await http.GetFromJsonAsync(WireNames.ClientsRoute.TrimStart('/'), DlopboxJsonContext.Default.ClientsOverview, cancellationToken);
+            return new InterfaceAnswer(overview?.Clients.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.Ordinal)), overview?.HeadOffset, null);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested)
         {
@@ -150,17 +148,8 @@ internal static class StatusCommand
                 HttpRequestException { InnerException: { } inner } => inner.Message,
                 _ => ex.Message,
             };
-            return new InterfaceAnswer(null, null, $"not reachable ({reason})", Reported: false);
+            return new InterfaceAnswer(null, null, $"not reachable ({reason})");
         }
-    }
-
-    private static async Task<(ClientStatus? Client, bool Reported)> GetClientAsync(HttpClient http, string name, CancellationToken cancellationToken)
-    {
-        using var response = await http.GetAsync($"{WireNames.ClientsRoute.TrimStart('/')}/{Uri.EscapeDataString(name)}", cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-            return (null, false);
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync(DlopboxJsonContext.Default.ClientStatus, cancellationToken), true);
     }
 
     private static string PhaseName(ClientPhase phase) => phase.ToString().ToLowerInvariant();

@@ -114,10 +114,9 @@ public sealed class StatusTests : IDisposable
     {
         await using var server = await RecordingServer.StartAsync();
         var progress = new ClientProgress { Phase = ClientPhase.Following, AppliedOffset = 40, LagSeconds = 1.24 };
-        server.Answers["GET /clients/t1"] = (200, JsonSerializer.Serialize(
-            new ClientStatus { Name = "t1", Progress = progress, LastSeen = _time.GetUtcNow() - TimeSpan.FromSeconds(2), LagEvents = 5 },
-            DlopboxJsonContext.Default.ClientStatus));
-        server.Answers["GET /clients"] = (200, JsonSerializer.Serialize(new ClientsOverview(45, []), DlopboxJsonContext.Default.ClientsOverview));
+        var others = new ClientStatus { Name = "t10", Progress = progress with { AppliedOffset = 1 }, LastSeen = _time.GetUtcNow(), LagEvents = 44 };
+        var mine = new ClientStatus { Name = "t1", Progress = progress, LastSeen = _time.GetUtcNow() - TimeSpan.FromSeconds(2), LagEvents = 5 };
+        server.Answers["GET /clients"] = (200, JsonSerializer.Serialize(new ClientsOverview(45, [others, mine]), DlopboxJsonContext.Default.ClientsOverview));
 
         var output = await StatusOutputAsync(new()
         {
@@ -130,6 +129,25 @@ public sealed class StatusTests : IDisposable
         Assert.Contains("stream head     45\n", output);
         Assert.Contains("lag             5 events, 1.2 s\n", output);
         Assert.Contains("last seen       2 s ago (phase following, applied offset 40)\n", output);
+    }
+
+    [Fact]
+    public async Task Status_says_when_the_interface_has_no_report_from_this_client()
+    {
+        await using var server = await RecordingServer.StartAsync();
+        var other = new ClientStatus { Name = "t10", Progress = new ClientProgress { Phase = ClientPhase.Following, AppliedOffset = 45 }, LastSeen = _time.GetUtcNow(), LagEvents = 0 };
+        server.Answers["GET /clients"] = (200, JsonSerializer.Serialize(new ClientsOverview(45, [other]), DlopboxJsonContext.Default.ClientsOverview));
+
+        var output = await StatusOutputAsync(new()
+        {
+            ["Client:Name"] = "t1",
+            ["Client:StateDir"] = _dir.State,
+            ["services:interface:http:0"] = server.Url,
+        });
+
+        Assert.Contains("stream head     45\n", output);
+        Assert.Contains("last seen       never: the Interface has no report from this client\n", output);
+        Assert.DoesNotContain("lag ", output);
     }
 
     [Fact]
