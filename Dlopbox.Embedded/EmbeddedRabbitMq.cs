@@ -23,7 +23,10 @@ public sealed class EmbeddedRabbitMq : IAsyncDisposable
         _dir = dir;
         Port = port;
         EpmdPort = epmdPort;
-        NodeName = $"dlopbox{port}@localhost";
+        // The data lives in mnesia/NAME: a fixed name finds the same stream when a state dir is used again.
+        // Names never meet, since every node has an epmd of its own.
+        NodeName = "dlopbox@localhost";
+        StartedEmpty = !Directory.Exists(Path.Combine(dir, "mnesia", NodeName));
         _environment = new Dictionary<string, string?>
         {
             ["HOME"] = dir, // the Erlang cookie lives here, private to this node
@@ -46,6 +49,9 @@ public sealed class EmbeddedRabbitMq : IAsyncDisposable
     public int EpmdPort { get; }
 
     public string NodeName { get; }
+
+    /// <summary>The node had no data in its dir when it was first started here: its stream begins at offset 0.</summary>
+    public bool StartedEmpty { get; }
 
     public static bool IsInstalled => File.Exists(ServerScript);
 

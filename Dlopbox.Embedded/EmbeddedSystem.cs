@@ -76,6 +76,8 @@ public sealed class EmbeddedSystem : IAsyncDisposable
         var system = new EmbeddedSystem(options, broker, files);
         try
         {
+            if (broker.StartedEmpty)
+                system.ClearedState = ClearServiceState(state, options.ReplicaDirs.Count);
             system.CreateServices(state, interfaceUser, clientUser);
             await system.StartServicesAsync(cancellationToken);
         }
@@ -86,6 +88,31 @@ public sealed class EmbeddedSystem : IAsyncDisposable
         }
         return system;
     }
+
+    /// <summary>Service state dirs removed at start because the broker's stream began anew (see <see cref="ClearServiceState"/>).</summary>
+    public IReadOnlyList<string> ClearedState { get; private set; } = [];
+
+    /// <summary>
+    /// Every saved offset (the Interface's event log and index, each client's applied offset) and the watcher's
+    /// record of what it sent refer to one stream. A broker without data has a new, empty stream whose offsets
+    /// start again at 0: kept, that state would skip the new events as already seen. So it goes; the watcher
+    /// then sends the master again and each client reconciles from a snapshot, fetching only what differs.
+    /// </summary>
+    private static List<string> ClearServiceState(string state, int clients)
+    {
+        var cleared = new List<string>();
+        foreach (var name in new[] { "interface", "watcher" }.Concat(Enumerable.Range(0, clients).Select(ClientName)))
+        {
+            var dir = Path.Combine(state, name);
+            if (!Directory.Exists(dir))
+                continue;
+            Directory.Delete(dir, recursive: true);
+            cleared.Add(dir);
+        }
+        return cleared;
+    }
+
+    private static string ClientName(int index) => $"client-{index + 1}";
 
     private void CreateServices(string state, BrokerUser interfaceUser, BrokerUser clientUser)
     {
@@ -132,7 +159,7 @@ public sealed class EmbeddedSystem : IAsyncDisposable
 
     private ServiceProcess CreateClient(string replicaDir)
     {
-        var name = $"client-{_clients.Count + 1}";
+        var name = ClientName(_clients.Count);
         return AddServiceEnvironment(new ServiceProcess(name, "Dlopbox.Client", LocalPorts.Free(), new Dictionary<string, string?>
         {
             ["ConnectionStrings__" + WireNames.RabbitConnection] = ClientRabbitUri,

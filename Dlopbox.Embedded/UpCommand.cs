@@ -90,6 +90,8 @@ public static class UpCommand
 
         await using (system)
         {
+            if (system.ClearedState.Count > 0)
+                Console.WriteLine($"  new broker data: cleared the state of an earlier run ({string.Join(", ", system.ClearedState)}); the replicas reconcile from a snapshot");
             Console.WriteLine($"  status page: {system.Interface.Url}/   (live feed, replicas, history, master tree)");
             Console.WriteLine($"  interface: {system.Interface.Url}   files: {system.Files.BaseUrl}/files/   logs: {Path.Combine(state, "logs")}");
             // The clients' broker user may only read the stream; its password lives as long as this run.
