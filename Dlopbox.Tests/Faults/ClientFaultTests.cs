@@ -37,7 +37,7 @@ public sealed class ClientFaultTests(FaultSystemFixture fixture, ITestOutputHelp
         ConvergenceTimes.Record(output, "1 client SIGKILL mid 5,000-file sync", clock.Elapsed,
             $"{complete.Count} files complete at kill, {leftovers} temp files left by the kill (+1 planted)");
 
-        var log = LogSince(fixture.Client1, logMark);
+        var log = await LogOnceItSaysAsync(fixture.Client1, logMark, "resuming at offset");
         Assert.Contains($"resuming at offset {savedOffset}", log);
         Assert.DoesNotContain("has no state", log);
         var downloads = DownloadsSince(System.Files, accessMark, fixture.Client1);
@@ -149,6 +149,6 @@ public sealed class ClientFaultTests(FaultSystemFixture fixture, ITestOutputHelp
         ConvergenceTimes.Record(output, "12 client restart without state, correct replica of >= 10,000 files", clock.Elapsed, "reconcile = metadata walk");
 
         Assert.Empty(DownloadsSince(System.Files, accessMark, fixture.Client2));
-        Assert.Contains("has no state", LogSince(fixture.Client2, logMark));
+        Assert.Contains("has no state", await LogOnceItSaysAsync(fixture.Client2, logMark, "has no state"));
     }
 }

@@ -81,6 +81,17 @@ public static class FaultAssert
         return reader.ReadToEnd();
     }
 
+    /// <summary>
+    /// What the service logged after <paramref name="mark"/>, once every fragment is in it. A service's log reaches its file
+    /// through a pipe, a moment after the service acted: the files can equal the master before the line that says so is there.
+    /// </summary>
+    public static async Task<string> LogOnceItSaysAsync(ServiceProcess service, long mark, params string[] fragments)
+    {
+        await Eventually.TrueAsync(() => fragments.All(f => LogSince(service, mark).Contains(f, StringComparison.Ordinal)), TimeSpan.FromSeconds(30),
+            $"{service.Name} logged {string.Join(" and ", fragments.Select(f => $"'{f}'"))}");
+        return LogSince(service, mark);
+    }
+
     public static int CountLines(string log, string fragment) =>
         log.Split('\n').Count(line => line.Contains(fragment, StringComparison.Ordinal));
 

@@ -46,7 +46,7 @@ public sealed class InfrastructureFaultTests(FaultSystemFixture fixture, ITestOu
 
         Assert.All(System.Services, s => Assert.True(s.IsRunning, $"{s.Name} exited"));
         Assert.Equal("final version\n", await File.ReadAllTextAsync(Path.Combine(fixture.Replica(fixture.Client1), dir, "counter.txt")));
-        var log = LogSince(fixture.Client1, clientLog);
+        var log = await LogOnceItSaysAsync(fixture.Client1, clientLog, "Lost the event stream", "Event stream available again");
         Assert.Contains("Lost the event stream", log);
         Assert.Contains("Event stream available again", log);
     }
@@ -70,7 +70,7 @@ public sealed class InfrastructureFaultTests(FaultSystemFixture fixture, ITestOu
         ConvergenceTimes.Record(output, "5 Interface down 10 s mid-burst", clock.Elapsed, "from Interface healthy");
 
         // Held and retried with backoff: one line when the outage starts, one when it ends.
-        var log = LogSince(System.Watcher, watcherLog);
+        var log = await LogOnceItSaysAsync(System.Watcher, watcherLog, "The Interface does not take events", "The Interface takes events again");
         Assert.Equal(1, CountLines(log, "The Interface does not take events"));
         Assert.Equal(1, CountLines(log, "The Interface takes events again"));
     }
@@ -83,8 +83,7 @@ public sealed class InfrastructureFaultTests(FaultSystemFixture fixture, ITestOu
         await System.Files.StopAsync();
         await WriteBurstAsync(fixture.MasterDir, dir, 200, seed: 7);
         // Every change is in the stream and the clients are trying (and failing) to fetch it.
-        await Eventually.TrueAsync(() => LogSince(fixture.Client1, clientLog).Contains("Downloads are failing", StringComparison.Ordinal),
-            TimeSpan.FromSeconds(30), "client-1 noticed that nginx is down");
+        await LogOnceItSaysAsync(fixture.Client1, clientLog, "Downloads are failing");
         await Task.Delay(TimeSpan.FromSeconds(3)); // the fault: nginx stays away a few seconds more
         await System.Files.RestartAsync(CancellationToken.None);
 
@@ -92,7 +91,7 @@ public sealed class InfrastructureFaultTests(FaultSystemFixture fixture, ITestOu
         await fixture.ConvergeAsync();
         ConvergenceTimes.Record(output, "7 nginx down ~3 s with 200 new files", clock.Elapsed, "from nginx start");
 
-        var log = LogSince(fixture.Client1, clientLog);
+        var log = await LogOnceItSaysAsync(fixture.Client1, clientLog, "Downloads are failing", "Downloads work again");
         Assert.Equal(1, CountLines(log, "Downloads are failing"));
         Assert.Equal(1, CountLines(log, "Downloads work again"));
     }

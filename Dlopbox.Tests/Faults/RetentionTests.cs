@@ -68,11 +68,9 @@ public sealed class RetentionTests(TinyRetentionFixture fixture, ITestOutputHelp
         await FaultAssert.ConvergesAsync(fixture.MasterDir, [fixture.ReplicaDir], DefaultTimeout);
         ConvergenceTimes.Record(output, "3 client away longer than retention (1 s, 64 KiB segments)", clock.Elapsed, $"{rounds * 200} files created while away");
 
-        // The replica can equal the master a moment before the client logs that its reconcile is over.
-        await Eventually.TrueAsync(() => LogSince(client, logMark).Contains("Reconciled", StringComparison.Ordinal), TimeSpan.FromSeconds(30),
-            "the client logged the end of its reconcile");
-        var log = LogSince(client, logMark);
+        var log = await LogOnceItSaysAsync(client, logMark, "Stream retention dropped events the replica needs", "Reconciled");
         Assert.Equal(1, CountLines(log, "Stream retention dropped events the replica needs"));
+        Assert.Contains("Reconciled", log);
         // Snapshot + reconcile keeps what the replica already has.
         Assert.DoesNotContain(DownloadsSince(fixture.System.Files, accessMark, client), p => p.StartsWith("before/", StringComparison.Ordinal));
     }

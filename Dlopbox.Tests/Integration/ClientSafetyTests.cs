@@ -30,8 +30,11 @@ public sealed class ClientSafetyTests(SyncSystemFixture system)
         Assert.False(Directory.Exists(Path.Combine(system.Root, "escaped-dir")));
         Assert.False(File.Exists(Path.Combine(system.Root, "escaped.txt")));
         Assert.True(Directory.Exists(Path.Combine(system.Root, "state")));
-        var log = await ReadSharedAsync(system.System.Clients[0].LogFile);
-        Assert.Contains("../escaped.txt", log);
+        // The refusal reaches the log file through a pipe, maybe a moment after the replica converged.
+        var logFile = system.System.Clients[0].LogFile;
+        await Eventually.TrueAsync(async () => (await ReadSharedAsync(logFile)).Contains("../escaped.txt", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "client-1 logged the refused '../escaped.txt'");
+        Assert.Contains("../escaped.txt", await ReadSharedAsync(logFile));
     }
 
     private async Task PublishBehindTheInterfaceAsync(IEnumerable<FileChange> changes)
