@@ -15,8 +15,14 @@ public enum ChangeKind
     /// <summary>A file or a whole directory is gone.</summary>
     [JsonStringEnumMemberName("delete")] Delete,
 
-    /// <summary>A file or a whole directory was renamed from <see cref="FileChange.OldPath"/>.</summary>
+    /// <summary>A file, symlink or whole directory was renamed from <see cref="FileChange.OldPath"/>.</summary>
     [JsonStringEnumMemberName("move")] Move,
+
+    /// <summary>A symbolic link was created or replaced; carries its <see cref="FileChange.Target"/> and mtime. Never followed.</summary>
+    [JsonStringEnumMemberName("symlink")] Symlink,
+
+    /// <summary>Only the permission bits or the mtime of a file or directory changed (chmod, touch): no content to fetch.</summary>
+    [JsonStringEnumMemberName("attrib")] Attrib,
 }
 
 /// <summary>
@@ -38,8 +44,20 @@ public sealed record FileChange
     /// <summary>File size in bytes (writes, and moves of files so a replica missing the source can download it).</summary>
     public long? Size { get; init; }
 
-    /// <summary>Last write time of the file, UTC, 100 ns precision.</summary>
-    public DateTimeOffset? Mtime { get; init; }
+    /// <summary>Last write time of the file or symlink, to the nanosecond the master's file system keeps.</summary>
+    public FileTime? Mtime { get; init; }
+
+    /// <summary>
+    /// Permission bits (<c>rwxrwxrwx</c>, 0 to 511 = 0o777) of a write, a mkdir, an attrib and a file move;
+    /// setuid, setgid and sticky are never carried. Null: the sender did not say (the replica keeps its own).
+    /// </summary>
+    public int? Mode { get; init; }
+
+    /// <summary>
+    /// Target string of a symlink, exactly as <c>readlink</c> gives it (relative, absolute or dangling): on a
+    /// <see cref="ChangeKind.Symlink"/>, and on a move of a symlink. Null for everything else.
+    /// </summary>
+    public string? Target { get; init; }
 
     /// <summary>Lower-case hex SHA-256 of the bytes the watcher read.</summary>
     public string? Sha256 { get; init; }
@@ -51,18 +69,30 @@ public sealed record FileChange
     /// </summary>
     public string? TraceParent { get; init; }
 
-    public static FileChange Write(string path, long size, DateTimeOffset mtime, string sha256) =>
-        new() { Kind = ChangeKind.Write, Path = path, Size = size, Mtime = mtime, Sha256 = sha256 };
+    /// <summary>Permission bits a mode may carry on the wire (no setuid, setgid nor sticky).</summary>
+    public const int PermissionBits = 0x1FF;
 
-    public static FileChange Mkdir(string path) => new() { Kind = ChangeKind.Mkdir, Path = path, IsDir = true };
+    public static FileChange Write(string path, long size, FileTime mtime, string sha256, int? mode = null) =>
+        new() { Kind = ChangeKind.Write, Path = path, Size = size, Mtime = mtime, Sha256 = sha256, Mode = mode };
+
+    public static FileChange Mkdir(string path, int? mode = null) => new() { Kind = ChangeKind.Mkdir, Path = path, IsDir = true, Mode = mode };
+
+    public static FileChange Symlink(string path, string target, FileTime mtime) =>
+        new() { Kind = ChangeKind.Symlink, Path = path, Target = target, Mtime = mtime };
+
+    public static FileChange Attrib(string path, bool isDir, int mode, FileTime? mtime) =>
+        new() { Kind = ChangeKind.Attrib, Path = path, IsDir = isDir, Mode = mode, Mtime = mtime };
 
     public static FileChange Delete(string path, bool isDir) => new() { Kind = ChangeKind.Delete, Path = path, IsDir = isDir };
 
     public static FileChange MoveDir(string oldPath, string path) =>
         new() { Kind = ChangeKind.Move, OldPath = oldPath, Path = path, IsDir = true };
 
-    public static FileChange MoveFile(string oldPath, string path, long size, DateTimeOffset mtime, string sha256) =>
-        new() { Kind = ChangeKind.Move, OldPath = oldPath, Path = path, Size = size, Mtime = mtime, Sha256 = sha256 };
+    public static FileChange MoveFile(string oldPath, string path, long size, FileTime mtime, string sha256, int? mode = null) =>
+        new() { Kind = ChangeKind.Move, OldPath = oldPath, Path = path, Size = size, Mtime = mtime, Sha256 = sha256, Mode = mode };
+
+    public static FileChange MoveSymlink(string oldPath, string path, string target, FileTime mtime) =>
+        new() { Kind = ChangeKind.Move, OldPath = oldPath, Path = path, Target = target, Mtime = mtime };
 }
 
 /// <summary>Body of <c>POST /events</c>: the changes one watcher sends at once, in the order they happened.</summary>

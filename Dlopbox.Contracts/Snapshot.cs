@@ -7,7 +7,10 @@ namespace Dlopbox.Contracts;
 /// </summary>
 public sealed record Snapshot(long Offset, IReadOnlyList<SnapshotEntry> Entries);
 
-/// <summary>One file or directory of a <see cref="Snapshot"/>. Directories have no size, mtime or hash.</summary>
+/// <summary>
+/// One file, directory or symlink of a <see cref="Snapshot"/>. Directories have no size, mtime or hash; a
+/// symlink is the entry with a <see cref="Target"/> (and an mtime, no size nor hash).
+/// </summary>
 public sealed record SnapshotEntry
 {
     public required string Path { get; init; }
@@ -16,9 +19,18 @@ public sealed record SnapshotEntry
 
     public long Size { get; init; }
 
-    public DateTimeOffset? Mtime { get; init; }
+    public FileTime? Mtime { get; init; }
 
     public string? Sha256 { get; init; }
+
+    /// <summary>Permission bits (0 to 0o777) when the watcher said; see <see cref="FileChange.Mode"/>.</summary>
+    public int? Mode { get; init; }
+
+    /// <summary>The symlink's target string; null for files and directories.</summary>
+    public string? Target { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsSymlink => Target is not null;
 
     /// <summary>Stream offset of the last change to this entry.</summary>
     public long Offset { get; init; }

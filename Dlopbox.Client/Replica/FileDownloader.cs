@@ -1,11 +1,13 @@
 using System.Buffers;
 using System.Net;
 using System.Security.Cryptography;
+using Dlopbox.Contracts;
+using Dlopbox.FileSystem;
 
 namespace Dlopbox.Client.Replica;
 
 /// <summary>What a file must hold to be accepted; null members are not checked.</summary>
-internal readonly record struct ExpectedContent(long Size, DateTimeOffset? Mtime, string? Sha256);
+internal readonly record struct ExpectedContent(long Size, FileTime? Mtime, string? Sha256);
 
 internal enum DownloadResult
 {
@@ -93,7 +95,7 @@ internal sealed partial class FileDownloader(
                     return DownloadResult.Changed;
                 }
                 if (expected.Mtime is { } mtime)
-                    File.SetLastWriteTimeUtc(temp, mtime.UtcDateTime);
+                    FileTimes.SetMtime(temp, mtime);
                 if (ReplicaDirectory.Probe(targetFullPath) == LocalKind.Directory)
                     Directory.Delete(targetFullPath, recursive: true);
                 File.Move(temp, targetFullPath, overwrite: true);

@@ -75,7 +75,7 @@ internal static class ReconcilePlanner
                 if (have is null)
                     mkdirs.Add(entry.Path);
             }
-            else if (have is not null && have.Size == entry.Size && entry.Mtime is { } mtime && have.MtimeUtc == mtime.UtcDateTime)
+            else if (have is not null && have.Size == entry.Size && entry.Mtime is { } mtime && have.Mtime == mtime)
             {
                 kept++;
             }

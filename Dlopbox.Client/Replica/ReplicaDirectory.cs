@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Dlopbox.Contracts;
+using Dlopbox.FileSystem;
 
 namespace Dlopbox.Client.Replica;
 
@@ -15,7 +16,7 @@ internal enum LocalKind
 }
 
 /// <summary>One entry found by <see cref="ReplicaDirectory.Scan"/>.</summary>
-internal sealed record LocalEntry(string Path, string FullPath, LocalKind Kind, long Size = 0, DateTime MtimeUtc = default);
+internal sealed record LocalEntry(string Path, string FullPath, LocalKind Kind, long Size = 0, FileTime Mtime = default);
 
 /// <summary>
 /// The replica dir and the local operations on it. Every wire path goes through <see cref="Resolve"/>;
@@ -57,10 +58,9 @@ internal sealed class ReplicaDirectory
     }
 
     /// <summary>True when a regular file is at <paramref name="fullPath"/> with this size and mtime: the content is taken as current.</summary>
-    public static bool HasContent(string fullPath, long size, DateTimeOffset mtime)
+    public static bool HasContent(string fullPath, long size, FileTime mtime)
     {
-        var info = new FileInfo(fullPath);
-        return info.Exists && info.LinkTarget is null && info.Length == size && info.LastWriteTimeUtc == mtime.UtcDateTime;
+        return FileStatus.TryLstat(fullPath, out var status) && status.Kind == EntryKind.File && status.Size == size && status.Mtime == mtime;
     }
 
     /// <summary>Makes <paramref name="fullPath"/> a directory, creating parents and removing files in the way.</summary>
@@ -157,7 +157,8 @@ internal sealed class ReplicaDirectory
                 }
                 else if (info is FileInfo file)
                 {
-                    entries.Add(new LocalEntry(relative, info.FullName, LocalKind.File, file.Length, file.LastWriteTimeUtc));
+                    entries.Add(new LocalEntry(relative, info.FullName, LocalKind.File, file.Length,
+                        FileStatus.TryLstat(info.FullName, out var status) ? status.Mtime : default));
                 }
             }
         }

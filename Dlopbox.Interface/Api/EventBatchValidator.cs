@@ -26,7 +26,8 @@ public static partial class EventBatchValidator
             if (change.Path is not null && PathRules.IsReserved(change.Path))
                 errors[$"{at}.path"] = ["must not name a dlopbox-reserved file (.dlopbox*)"];
 
-            var needsFile = change.Kind == ChangeKind.Write || (change.Kind == ChangeKind.Move && !change.IsDir);
+            var isLinkMove = change.Kind == ChangeKind.Move && !change.IsDir && change.Target is not null;
+            var needsFile = change.Kind == ChangeKind.Write || (change.Kind == ChangeKind.Move && !change.IsDir && !isLinkMove);
             if (change.Kind == ChangeKind.Move)
             {
                 Check(errors, $"{at}.oldPath", change.OldPath is null ? "is required for a move" : PathRules.Check(change.OldPath));
@@ -38,8 +39,8 @@ public static partial class EventBatchValidator
                 errors[$"{at}.oldPath"] = ["is only allowed for a move"];
             }
 
-            if (change.Kind == ChangeKind.Write && change.IsDir)
-                errors[$"{at}.isDir"] = ["must be false for a write"];
+            if (change.Kind is ChangeKind.Write or ChangeKind.Symlink && change.IsDir)
+                errors[$"{at}.isDir"] = [$"must be false for a {KindName(change.Kind)}"];
             if (change.Kind == ChangeKind.Mkdir && !change.IsDir)
                 errors[$"{at}.isDir"] = ["must be true for a mkdir"];
 
@@ -57,11 +58,55 @@ public static partial class EventBatchValidator
                 errors[$"{at}.size"] = ["size and sha256 are only allowed for files"];
             }
 
+            if (change.Kind == ChangeKind.Symlink || isLinkMove)
+            {
+                Check(errors, $"{at}.target", CheckTarget(change.Target));
+                if (change.Mtime is null)
+                    errors[$"{at}.mtime"] = ["is required"];
+            }
+            else if (change.Target is not null)
+            {
+                errors[$"{at}.target"] = ["is only allowed for a symlink or a move of one"];
+            }
+
+            var takesMode = change.Kind is ChangeKind.Write or ChangeKind.Mkdir or ChangeKind.Attrib || needsFile;
+            if (change.Mode is { } mode && (!takesMode || mode is < 0 or > FileChange.PermissionBits))
+                errors[$"{at}.mode"] = [takesMode ? "must be permission bits, 0 to 511 (0o777)" : $"is not allowed for a {KindName(change.Kind)}"];
+            if (change.Kind == ChangeKind.Attrib && change.Mode is null)
+                errors[$"{at}.mode"] = ["is required for an attrib"];
+            if (change.Kind is ChangeKind.Mkdir or ChangeKind.Delete && change.Mtime is not null)
+                errors[$"{at}.mtime"] = [$"is not allowed for a {KindName(change.Kind)}"];
+
             if (change.TraceParent is not null && !IsTraceParent(change.TraceParent))
                 errors[$"{at}.traceParent"] = ["must be a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>, ids not all zero"];
         }
         return errors;
     }
+
+    /// <summary>A symlink target as readlink(2) returns it: any bytes but NUL, at most PATH_MAX - 1.</summary>
+    private static string? CheckTarget(string? target)
+    {
+        if (string.IsNullOrEmpty(target))
+            return "is required: the link's target, not empty";
+        if (target.Contains('\0'))
+            return "must not contain NUL";
+        try
+        {
+            if (StrictUtf8.GetByteCount(target) > MaxTargetBytes)
+                return $"must be at most {MaxTargetBytes} UTF-8 bytes";
+        }
+        catch (System.Text.EncoderFallbackException)
+        {
+            return "must be valid Unicode";
+        }
+        return null;
+    }
+
+    private const int MaxTargetBytes = 4095;
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
+    private static string KindName(ChangeKind kind) => kind.ToString().ToLowerInvariant();
 
     /// <summary>Version 00 of the W3C format, lower-case, with non-zero trace and span ids.</summary>
     private static bool IsTraceParent(string value) =>

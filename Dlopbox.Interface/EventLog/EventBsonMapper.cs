@@ -6,7 +6,8 @@ namespace Dlopbox.Interface.EventLog;
 /// <summary>
 /// How events and index entries look in MongoDB. Written by hand rather than by class maps so the
 /// stored shape is explicit, stable and unit-tested: the offset is <c>_id</c>, times are BSON dates
-/// plus exact ticks (BSON dates hold milliseconds only).
+/// plus exact ticks (BSON dates hold milliseconds only), file times their RFC 3339 text with nanoseconds
+/// (<c>mtime</c>; documents of an older dlopbox have <c>mtimeTicks</c>, read as the 100 ns times they were).
 /// </summary>
 public static class EventBsonMapper
 {
@@ -26,10 +27,7 @@ public static class EventBsonMapper
             doc["oldPath"] = oldPath;
         if (e.Change.Size is { } size)
             doc["size"] = size;
-        if (e.Change.Mtime is { } mtime)
-            doc["mtimeTicks"] = mtime.UtcTicks;
-        if (e.Change.Sha256 is { } sha)
-            doc["sha256"] = sha;
+        AddFileFields(doc, e.Change.Mtime, e.Change.Sha256, e.Change.Mode, e.Change.Target);
         return doc;
     }
 
@@ -43,8 +41,10 @@ public static class EventBsonMapper
             OldPath = doc.TryGetValue("oldPath", out var oldPath) ? oldPath.AsString : null,
             IsDir = doc["isDir"].AsBoolean,
             Size = doc.TryGetValue("size", out var size) ? size.ToInt64() : null,
-            Mtime = doc.TryGetValue("mtimeTicks", out var mtime) ? new DateTimeOffset(mtime.ToInt64(), TimeSpan.Zero) : null,
+            Mtime = ReadMtime(doc),
             Sha256 = doc.TryGetValue("sha256", out var sha) ? sha.AsString : null,
+            Mode = ReadMode(doc),
+            Target = ReadTarget(doc),
         },
         ReceivedAt = new DateTimeOffset(doc["receivedTicks"].ToInt64(), TimeSpan.Zero),
         Source = doc["source"].AsString,
@@ -59,10 +59,7 @@ public static class EventBsonMapper
             ["size"] = entry.Size,
             ["offset"] = entry.Offset,
         };
-        if (entry.Mtime is { } mtime)
-            doc["mtimeTicks"] = mtime.UtcTicks;
-        if (entry.Sha256 is { } sha)
-            doc["sha256"] = sha;
+        AddFileFields(doc, entry.Mtime, entry.Sha256, entry.Mode, entry.Target);
         return doc;
     }
 
@@ -71,8 +68,31 @@ public static class EventBsonMapper
         Path = doc["_id"].AsString,
         IsDir = doc["isDir"].AsBoolean,
         Size = doc["size"].ToInt64(),
-        Mtime = doc.TryGetValue("mtimeTicks", out var mtime) ? new DateTimeOffset(mtime.ToInt64(), TimeSpan.Zero) : null,
+        Mtime = ReadMtime(doc),
         Sha256 = doc.TryGetValue("sha256", out var sha) ? sha.AsString : null,
         Offset = doc["offset"].ToInt64(),
+        Mode = ReadMode(doc),
+        Target = ReadTarget(doc),
     };
+
+    private static void AddFileFields(BsonDocument doc, FileTime? mtime, string? sha256, int? mode, string? target)
+    {
+        if (mtime is { } time)
+            doc["mtime"] = time.ToString();
+        if (sha256 is { } sha)
+            doc["sha256"] = sha;
+        if (mode is { } bits)
+            doc["mode"] = bits;
+        if (target is { } link)
+            doc["target"] = link;
+    }
+
+    private static FileTime? ReadMtime(BsonDocument doc) =>
+        doc.TryGetValue("mtime", out var text) ? FileTime.Parse(text.AsString)
+        : doc.TryGetValue("mtimeTicks", out var ticks) ? FileTime.FromDateTimeOffset(new DateTimeOffset(ticks.ToInt64(), TimeSpan.Zero))
+        : null;
+
+    private static int? ReadMode(BsonDocument doc) => doc.TryGetValue("mode", out var mode) ? mode.ToInt32() : null;
+
+    private static string? ReadTarget(BsonDocument doc) => doc.TryGetValue("target", out var target) ? target.AsString : null;
 }

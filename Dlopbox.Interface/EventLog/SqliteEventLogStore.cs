@@ -56,7 +56,35 @@ public sealed class SqliteEventLogStore : IEventLogStore
                 offset INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, offset INTEGER NOT NULL);
             """, cancellationToken);
+        // Columns added after the first release: a log written by an older dlopbox gains them (its rows keep
+        // mtime_ticks, read as the 100 ns times they were).
+        foreach (var table in new[] { "events", "files" })
+        {
+            foreach (var (column, type) in AddedColumns)
+                await AddColumnIfMissingAsync(connection, table, column, type, cancellationToken);
+        }
     }
+
+    /// <summary>mtime: <see cref="FileTime"/> text (nanoseconds); mode: permission bits; target: a symlink's target.</summary>
+    private static readonly (string Column, string Type)[] AddedColumns = [("mtime", "TEXT"), ("mode", "INTEGER"), ("target", "TEXT")];
+
+    private static async Task AddColumnIfMissingAsync(SqliteConnection connection, string table, string column, string type,
+        CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'";
+        if (await command.ExecuteScalarAsync(cancellationToken) is long and > 0)
+            return;
+        await ExecuteAsync(connection, $"ALTER TABLE {table} ADD COLUMN {column} {type}", cancellationToken);
+    }
+
+    private static object MtimeValue(FileTime? mtime) => (object?)mtime?.ToString() ?? DBNull.Value;
+
+    /// <summary>The exact time when stored, else the 100 ns ticks an older dlopbox stored.</summary>
+    private static FileTime? ReadMtime(SqliteDataReader reader, int textColumn, int ticksColumn) =>
+        !reader.IsDBNull(textColumn) ? FileTime.Parse(reader.GetString(textColumn))
+        : !reader.IsDBNull(ticksColumn) ? FileTime.FromDateTimeOffset(new DateTimeOffset(reader.GetInt64(ticksColumn), TimeSpan.Zero))
+        : null;
 
     public async Task<long> GetCheckpointAsync(CancellationToken cancellationToken)
     {
@@ -74,10 +102,11 @@ public sealed class SqliteEventLogStore : IEventLogStore
         await using (var insert = connection.CreateCommand())
         {
             insert.CommandText = """
-                INSERT OR IGNORE INTO events (offset, kind, path, old_path, is_dir, size, mtime_ticks, sha256, received_ticks, source)
-                VALUES ($offset, $kind, $path, $old, $dir, $size, $mtime, $sha, $received, $source)
+                INSERT OR IGNORE INTO events (offset, kind, path, old_path, is_dir, size, mtime, sha256, received_ticks, source, mode, target)
+                VALUES ($offset, $kind, $path, $old, $dir, $size, $mtime, $sha, $received, $source, $mode, $target)
                 """;
-            var p = AddParameters(insert, "$offset", "$kind", "$path", "$old", "$dir", "$size", "$mtime", "$sha", "$received", "$source");
+            var p = AddParameters(insert, "$offset", "$kind", "$path", "$old", "$dir", "$size", "$mtime", "$sha", "$received", "$source",
+                "$mode", "$target");
             foreach (var e in batch.Events)
             {
                 p[0].Value = e.Offset;
@@ -86,10 +115,12 @@ public sealed class SqliteEventLogStore : IEventLogStore
                 p[3].Value = (object?)e.Change.OldPath ?? DBNull.Value;
                 p[4].Value = e.Change.IsDir ? 1 : 0;
                 p[5].Value = (object?)e.Change.Size ?? DBNull.Value;
-                p[6].Value = (object?)e.Change.Mtime?.UtcTicks ?? DBNull.Value;
+                p[6].Value = MtimeValue(e.Change.Mtime);
                 p[7].Value = (object?)e.Change.Sha256 ?? DBNull.Value;
                 p[8].Value = e.ReceivedAt.UtcTicks;
                 p[9].Value = e.Source;
+                p[10].Value = (object?)e.Change.Mode ?? DBNull.Value;
+                p[11].Value = (object?)e.Change.Target ?? DBNull.Value;
                 await insert.ExecuteNonQueryAsync(cancellationToken);
             }
         }
@@ -108,19 +139,22 @@ public sealed class SqliteEventLogStore : IEventLogStore
         await using (var upsert = connection.CreateCommand())
         {
             upsert.CommandText = """
-                INSERT INTO files (path, is_dir, size, mtime_ticks, sha256, offset) VALUES ($path, $dir, $size, $mtime, $sha, $offset)
-                ON CONFLICT (path) DO UPDATE SET is_dir = excluded.is_dir, size = excluded.size,
-                    mtime_ticks = excluded.mtime_ticks, sha256 = excluded.sha256, offset = excluded.offset
+                INSERT INTO files (path, is_dir, size, mtime, sha256, offset, mode, target)
+                VALUES ($path, $dir, $size, $mtime, $sha, $offset, $mode, $target)
+                ON CONFLICT (path) DO UPDATE SET is_dir = excluded.is_dir, size = excluded.size, mtime = excluded.mtime,
+                    mtime_ticks = NULL, sha256 = excluded.sha256, offset = excluded.offset, mode = excluded.mode, target = excluded.target
                 """;
-            var p = AddParameters(upsert, "$path", "$dir", "$size", "$mtime", "$sha", "$offset");
+            var p = AddParameters(upsert, "$path", "$dir", "$size", "$mtime", "$sha", "$offset", "$mode", "$target");
             foreach (var f in batch.UpsertFiles)
             {
                 p[0].Value = f.Path;
                 p[1].Value = f.IsDir ? 1 : 0;
                 p[2].Value = f.Size;
-                p[3].Value = (object?)f.Mtime?.UtcTicks ?? DBNull.Value;
+                p[3].Value = MtimeValue(f.Mtime);
                 p[4].Value = (object?)f.Sha256 ?? DBNull.Value;
                 p[5].Value = f.Offset;
+                p[6].Value = (object?)f.Mode ?? DBNull.Value;
+                p[7].Value = (object?)f.Target ?? DBNull.Value;
                 await upsert.ExecuteNonQueryAsync(cancellationToken);
             }
         }
@@ -148,7 +182,7 @@ public sealed class SqliteEventLogStore : IEventLogStore
         var checkpoint = await checkpointCommand.ExecuteScalarAsync(cancellationToken) is long offset ? offset : -1;
 
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT path, is_dir, size, mtime_ticks, sha256, offset FROM files";
+        command.CommandText = "SELECT path, is_dir, size, mtime_ticks, sha256, offset, mtime, mode, target FROM files";
         var entries = new List<SnapshotEntry>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -159,9 +193,11 @@ public sealed class SqliteEventLogStore : IEventLogStore
                     Path = reader.GetString(0),
                     IsDir = reader.GetInt64(1) != 0,
                     Size = reader.GetInt64(2),
-                    Mtime = reader.IsDBNull(3) ? null : new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
+                    Mtime = ReadMtime(reader, textColumn: 6, ticksColumn: 3),
                     Sha256 = reader.IsDBNull(4) ? null : reader.GetString(4),
                     Offset = reader.GetInt64(5),
+                    Mode = reader.IsDBNull(7) ? null : (int)reader.GetInt64(7),
+                    Target = reader.IsDBNull(8) ? null : reader.GetString(8),
                 });
             }
         }
@@ -212,7 +248,7 @@ public sealed class SqliteEventLogStore : IEventLogStore
             command.Parameters.AddWithValue("$after", after);
         }
         command.CommandText = $"""
-            SELECT offset, kind, path, old_path, is_dir, size, mtime_ticks, sha256, received_ticks, source FROM events
+            SELECT offset, kind, path, old_path, is_dir, size, mtime_ticks, sha256, received_ticks, source, mtime, mode, target FROM events
             {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
             ORDER BY offset {(query.Ascending ? "ASC" : "DESC")}
             LIMIT {query.Limit + 1}
@@ -225,7 +261,7 @@ public sealed class SqliteEventLogStore : IEventLogStore
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT offset, kind, path, old_path, is_dir, size, mtime_ticks, sha256, received_ticks, source FROM events WHERE offset = $offset";
+        command.CommandText = "SELECT offset, kind, path, old_path, is_dir, size, mtime_ticks, sha256, received_ticks, source, mtime, mode, target FROM events WHERE offset = $offset";
         command.Parameters.AddWithValue("$offset", offset);
         return (await ReadEventsAsync(command, cancellationToken)).SingleOrDefault();
     }
@@ -246,8 +282,10 @@ public sealed class SqliteEventLogStore : IEventLogStore
                     OldPath = reader.IsDBNull(3) ? null : reader.GetString(3),
                     IsDir = reader.GetInt64(4) != 0,
                     Size = reader.IsDBNull(5) ? null : reader.GetInt64(5),
-                    Mtime = reader.IsDBNull(6) ? null : new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero),
+                    Mtime = ReadMtime(reader, textColumn: 10, ticksColumn: 6),
                     Sha256 = reader.IsDBNull(7) ? null : reader.GetString(7),
+                    Mode = reader.IsDBNull(11) ? null : (int)reader.GetInt64(11),
+                    Target = reader.IsDBNull(12) ? null : reader.GetString(12),
                 },
                 ReceivedAt = new DateTimeOffset(reader.GetInt64(8), TimeSpan.Zero),
                 Source = reader.GetString(9),

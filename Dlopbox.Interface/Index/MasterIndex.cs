@@ -96,8 +96,24 @@ public sealed class MasterIndex
                 break;
             case ChangeKind.Mkdir:
                 if (!(_entries.TryGet(change.Path, out var existing) && existing.IsDir))
-                    ReplaceWith(change.Path, DirEntry(change.Path, offset));
+                    ReplaceWith(change.Path, DirEntry(change.Path, change.Mode, offset));
+                else if (change.Mode is { } mode && existing.Mode != mode)
+                    _entries.Set(change.Path, existing with { Mode = mode, Offset = offset });
                 break;
+            case ChangeKind.Symlink:
+                ReplaceWith(change.Path, SymlinkEntry(change.Path, change, offset));
+                break;
+            case ChangeKind.Attrib when _entries.TryGet(change.Path, out var current) && current.IsDir == change.IsDir && !current.IsSymlink:
+                // Directories keep no mtime in the index (it changes with every entry added below them).
+                _entries.Set(change.Path, current with
+                {
+                    Mode = change.Mode ?? current.Mode,
+                    Mtime = current.IsDir ? null : change.Mtime ?? current.Mtime,
+                    Offset = offset,
+                });
+                break;
+            case ChangeKind.Attrib:
+                break; // of something the index does not have (or has as another kind): a later event says what it is
             case ChangeKind.Delete:
                 _entries.RemoveTree(change.Path);
                 break;
@@ -110,7 +126,9 @@ public sealed class MasterIndex
                 break;
             case ChangeKind.Move:
                 // The source was never seen (it cannot happen with one watcher); keep what we can know.
-                ReplaceWith(change.Path, change.IsDir ? DirEntry(change.Path, offset) : FileEntry(change.Path, change, offset));
+                ReplaceWith(change.Path, change.IsDir ? DirEntry(change.Path, change.Mode, offset)
+                    : change.Target is not null ? SymlinkEntry(change.Path, change, offset)
+                    : FileEntry(change.Path, change, offset));
                 break;
         }
     }
@@ -142,7 +160,7 @@ public sealed class MasterIndex
                     return;
                 _entries.RemoveTree(parent); // a file in the way: it has no subtree of its own
             }
-            _entries.Set(parent, DirEntry(parent, offset));
+            _entries.Set(parent, DirEntry(parent, mode: null, offset));
         }
     }
 
@@ -152,8 +170,18 @@ public sealed class MasterIndex
         Size = change.Size ?? 0,
         Mtime = change.Mtime,
         Sha256 = change.Sha256,
+        Mode = change.Mode,
         Offset = offset,
     };
 
-    private static SnapshotEntry DirEntry(string path, long offset) => new() { Path = path, IsDir = true, Offset = offset };
+    private static SnapshotEntry SymlinkEntry(string path, FileChange change, long offset) => new()
+    {
+        Path = path,
+        Mtime = change.Mtime,
+        Target = change.Target,
+        Offset = offset,
+    };
+
+    private static SnapshotEntry DirEntry(string path, int? mode, long offset) =>
+        new() { Path = path, IsDir = true, Mode = mode, Offset = offset };
 }

@@ -13,7 +13,7 @@ public class ReconcilePlannerTests
     private static SnapshotEntry Dir(string path) => new() { Path = path, IsDir = true };
 
     private static LocalEntry LocalFile(string path, long size = 10, DateTimeOffset? mtime = null) =>
-        new(path, "/replica/" + path, LocalKind.File, size, (mtime ?? Mtime).UtcDateTime);
+        new(path, "/replica/" + path, LocalKind.File, size, mtime ?? Mtime);
 
     private static LocalEntry LocalDir(string path) => new(path, "/replica/" + path, LocalKind.Directory);
 

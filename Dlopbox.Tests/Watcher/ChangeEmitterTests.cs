@@ -30,7 +30,7 @@ public sealed class ChangeEmitterTests : IDisposable
             return;
         }
         var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(full)));
-        _emitter.Told.Apply(FileChange.Write(relative, new FileInfo(full).Length, File.GetLastWriteTimeUtc(full), sha));
+        _emitter.Told.Apply(FileChange.Write(relative, new FileInfo(full).Length, DiskTime.Mtime(full), sha));
     }
 
     private async Task<List<FileChange>> Apply(params ChangeOp[] ops)
@@ -54,7 +54,7 @@ public sealed class ChangeEmitterTests : IDisposable
                 FileChange.Mkdir("a"),
                 FileChange.Mkdir("empty"),
                 FileChange.Mkdir("a/b"),
-                FileChange.Write("a/b/f", 1, File.GetLastWriteTimeUtc(_tree.M("a/b/f")), sha),
+                FileChange.Write("a/b/f", 1, DiskTime.Mtime(_tree.M("a/b/f")), sha),
             ],
             changes);
     }
@@ -77,8 +77,8 @@ public sealed class ChangeEmitterTests : IDisposable
 
         Assert.Equal(
             [
-                FileChange.Write("modified", 11, File.GetLastWriteTimeUtc(_tree.M("modified")), sha),
-                FileChange.Write("dir/created", 2, File.GetLastWriteTimeUtc(_tree.M("dir/created")), created),
+                FileChange.Write("modified", 11, DiskTime.Mtime(_tree.M("modified")), sha),
+                FileChange.Write("dir/created", 2, DiskTime.Mtime(_tree.M("dir/created")), created),
                 FileChange.Delete("dir/deleted", isDir: false),
             ],
             changes);
@@ -97,7 +97,7 @@ public sealed class ChangeEmitterTests : IDisposable
         Assert.Equal(
             [
                 FileChange.Mkdir("new"),
-                FileChange.MoveFile("old/name", "new/name", 18, File.GetLastWriteTimeUtc(_tree.M("new/name")), sha),
+                FileChange.MoveFile("old/name", "new/name", 18, DiskTime.Mtime(_tree.M("new/name")), sha),
                 FileChange.Delete("old", isDir: true),
             ],
             changes);
@@ -111,9 +111,9 @@ public sealed class ChangeEmitterTests : IDisposable
     {
         _tree.Write("f", "aaaa");
         Known("f");
-        var mtime = File.GetLastWriteTimeUtc(_tree.M("f"));
+        var mtime = DiskTime.Mtime(_tree.M("f"));
         var sha = _tree.Write("f", "bbbb");
-        File.SetLastWriteTimeUtc(_tree.M("f"), mtime); // same size, same mtime, other bytes
+        Dlopbox.FileSystem.FileTimes.SetMtime(_tree.M("f"), mtime); // same size, same mtime, other bytes
 
         Assert.Empty(await Apply(ChangeOp.Rescan.Instance, new ChangeOp.Dirty("f")));
         Assert.Equal([FileChange.Write("f", 4, mtime, sha)], await Apply(new ChangeOp.Dirty("f", Force: true)));
@@ -151,7 +151,7 @@ public sealed class ChangeEmitterTests : IDisposable
             [
                 FileChange.MoveDir("d", "e"),
                 FileChange.Mkdir("elsewhere"),
-                FileChange.Write("elsewhere/g", 3, File.GetLastWriteTimeUtc(_tree.M("elsewhere/g")), fresh),
+                FileChange.Write("elsewhere/g", 3, DiskTime.Mtime(_tree.M("elsewhere/g")), fresh),
             ],
             changes);
         Assert.True(_emitter.Told.TryGet("e/f", out var moved));

@@ -10,7 +10,7 @@ namespace Dlopbox.Watcher.Changes;
 /// </summary>
 internal sealed partial class ChangeEmitter(TreeScanner scanner, ILogger<ChangeEmitter> logger)
 {
-    private readonly record struct HashedFile(long Size, DateTimeOffset Mtime, string Sha256);
+    private readonly record struct HashedFile(long Size, FileTime Mtime, string Sha256);
 
     public TreeIndex Told { get; private set; } = new();
 

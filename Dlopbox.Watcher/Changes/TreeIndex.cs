@@ -3,11 +3,11 @@ using Dlopbox.Contracts;
 namespace Dlopbox.Watcher.Changes;
 
 /// <summary>What downstream knows about one path. Directories carry no size, mtime nor hash.</summary>
-internal sealed record IndexEntry(bool IsDir, long Size, DateTimeOffset Mtime, string? Sha256)
+internal sealed record IndexEntry(bool IsDir, long Size, FileTime Mtime, string? Sha256)
 {
     public static readonly IndexEntry Directory = new(true, 0, default, null);
 
-    public static IndexEntry File(long size, DateTimeOffset mtime, string sha256) => new(false, size, mtime, sha256);
+    public static IndexEntry File(long size, FileTime mtime, string sha256) => new(false, size, mtime, sha256);
 }
 
 /// <summary>

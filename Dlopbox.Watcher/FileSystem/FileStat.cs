@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Dlopbox.Contracts;
 
 namespace Dlopbox.Watcher.FileSystem;
 
@@ -13,8 +14,8 @@ internal enum DiskKind
     Other,
 }
 
-/// <summary>One lstat result: kind, size and last write time (UTC, 100 ns precision like <see cref="File.GetLastWriteTimeUtc(string)"/>).</summary>
-internal readonly record struct DiskEntry(DiskKind Kind, long Size, DateTimeOffset Mtime)
+/// <summary>One lstat result: kind, size and last write time (to the nanosecond).</summary>
+internal readonly record struct DiskEntry(DiskKind Kind, long Size, FileTime Mtime)
 {
     public bool IsDir => Kind == DiskKind.Directory;
 
@@ -47,7 +48,7 @@ internal static class FileStat
             Libc.S_IFLNK => DiskKind.Symlink,
             _ => DiskKind.Other,
         };
-        var mtime = DateTimeOffset.FromUnixTimeSeconds(buffer.MtimeSeconds).AddTicks(buffer.MtimeNanoseconds / 100);
+        var mtime = new FileTime(buffer.MtimeSeconds, (int)buffer.MtimeNanoseconds);
         entry = new DiskEntry(kind, kind == DiskKind.File ? (long)buffer.Size : 0, mtime);
         return true;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Dlopbox.Contracts;
 
 namespace Dlopbox.Watcher.State;
 
@@ -11,7 +12,7 @@ internal sealed record PersistedEntry(
     [property: JsonPropertyName("p")] string Path,
     [property: JsonPropertyName("d")] bool IsDir = false,
     [property: JsonPropertyName("s")] long Size = 0,
-    [property: JsonPropertyName("m")] DateTimeOffset? Mtime = null,
+    [property: JsonPropertyName("m")] FileTime? Mtime = null,
     [property: JsonPropertyName("h")] string? Sha256 = null);
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
