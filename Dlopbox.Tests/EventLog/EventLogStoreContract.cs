@@ -128,6 +128,32 @@ public abstract class EventLogStoreContract
         Assert.Equal(File("b/x", 3), index.Entries[1]);
         Assert.Equal(Dir("b", 3), index.Entries[0]);
     }
+
+    [SkippableFact]
+    public async Task Symlinks_attribs_modes_and_nanosecond_mtimes_round_trip()
+    {
+        var store = await StoreAsync();
+        var exact = new FileTime(1_800_000_000, 123_456_789);
+        LoggedEvent[] events =
+        [
+            Event(0, FileChange.Write("f", 3, exact, new string('e', 64), mode: 0b111_101_101)),
+            Event(1, FileChange.Symlink("l", "../somewhere/else", exact)),
+            Event(2, FileChange.Attrib("f", isDir: false, mode: 0b110_000_000, exact)),
+            Event(3, FileChange.MoveSymlink("l", "m", "../somewhere/else", exact)),
+            Event(4, FileChange.Mkdir("d", mode: 0b111_000_000)),
+        ];
+        SnapshotEntry[] rows =
+        [
+            new() { Path = "d", IsDir = true, Mode = 0b111_000_000, Offset = 4 },
+            new() { Path = "f", Size = 3, Mtime = exact, Sha256 = new string('e', 64), Mode = 0b110_000_000, Offset = 2 },
+            new() { Path = "m", Mtime = exact, Target = "../somewhere/else", Offset = 3 },
+        ];
+        await store.AppendAsync(new EventLogBatch(events, rows, [], 4), CancellationToken.None);
+
+        foreach (var e in events)
+            Assert.Equal(e, await store.GetAsync(e.Offset, CancellationToken.None));
+        Assert.Equal(rows, (await store.LoadIndexAsync(CancellationToken.None)).Entries);
+    }
 }
 
 public sealed class SqliteEventLogStoreTests : EventLogStoreContract, IDisposable

@@ -52,11 +52,11 @@ public sealed class DuplicateDeliveryTests(FaultSystemFixture fixture, ITestOutp
             Assert.Equal([$"{dir}/after.txt"], DownloadsSince(System.Files, accessMark, client));
     }
 
-    private FileChange Describe(string path, Func<long, DateTimeOffset, string, FileChange> create)
+    private FileChange Describe(string path, Func<long, FileTime, string, FileChange> create)
     {
         var info = new FileInfo(fixture.Master(path));
         using var stream = info.OpenRead();
-        return create(info.Length, new DateTimeOffset(info.LastWriteTimeUtc), Convert.ToHexStringLower(SHA256.HashData(stream)));
+        return create(info.Length, DiskTime.Mtime(info.FullName), Convert.ToHexStringLower(SHA256.HashData(stream)));
     }
 
     private async Task PostAsync(IReadOnlyList<FileChange> changes)

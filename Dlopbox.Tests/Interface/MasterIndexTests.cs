@@ -62,4 +62,32 @@ public class MasterIndexTests
         Assert.Equal(["f"], Paths(index));
         Assert.Equal(5, index.Offset);
     }
+
+    [Fact]
+    public void Symlinks_are_entries_with_their_target_and_attribs_change_mode_and_mtime_only()
+    {
+        var later = new FileTime(1_800_000_000, 123_456_789);
+        var index = Apply(
+            FileChange.Write("f", 3, Mtime, Hash, mode: 0b110_100_100),
+            FileChange.Symlink("l", "f", Mtime),
+            FileChange.Attrib("f", isDir: false, mode: 0b111_101_101, later),
+            FileChange.Mkdir("d", mode: 0b111_101_101),
+            FileChange.Attrib("d", isDir: true, mode: 0b111_000_000, mtime: null),
+            FileChange.Attrib("missing", isDir: false, mode: 0, later),
+            FileChange.MoveSymlink("l", "d/l", "f", Mtime));
+        var entries = index.TakeSnapshot().Entries.ToDictionary(e => e.Path);
+        Assert.Equal(["d", "d/l", "f"], entries.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(("f", (FileTime?)(FileTime)Mtime, 0L), (entries["d/l"].Target, entries["d/l"].Mtime, entries["d/l"].Size));
+        Assert.Equal((0b111_101_101, later, Hash, 3L), (entries["f"].Mode!.Value, entries["f"].Mtime!.Value, entries["f"].Sha256, entries["f"].Size));
+        Assert.Equal(0b111_000_000, entries["d"].Mode);
+        Assert.Null(entries["d"].Mtime);
+    }
+
+    [Fact]
+    public void A_symlink_replacing_a_dir_takes_its_subtree()
+    {
+        var index = Apply(FileChange.Write("d/f", 1, Mtime, Hash), FileChange.Symlink("d", "/etc", Mtime));
+        Assert.Equal(["d"], Paths(index));
+        Assert.Equal("/etc", index.TakeSnapshot().Entries.Single().Target);
+    }
 }
