@@ -74,7 +74,11 @@ function kindBadge(kind) {
 
 function pathText(change) {
   const suffix = change.isDir ? '/' : '';
-  return change.kind === 'move' ? change.oldPath + suffix + ' → ' + change.path + suffix : change.path + suffix;
+  const path = change.kind === 'move' ? change.oldPath + suffix + ' → ' + change.path + suffix : change.path + suffix;
+  // A symlink shows where it points (never followed: it is only text); an attrib its new permission bits.
+  if (change.target !== undefined && change.target !== null) return path + ' ⇢ ' + change.target;
+  if (change.kind === 'attrib') return path + ' (mode ' + change.mode.toString(8).padStart(3, '0') + ')';
+  return path;
 }
 
 // ---------- live feed ----------
@@ -279,6 +283,9 @@ function renderDir(list, dir, children) {
       const details = el('details', {}, el('summary', { text: name + '/' }), sub);
       details.addEventListener('toggle', () => { if (details.open && !sub.childElementCount) renderDir(sub, entry.path, children); });
       return el('li', {}, details);
+    }
+    if (entry.target !== undefined && entry.target !== null) {
+      return el('li', {}, el('span', { text: name, title: entry.path }), el('span', { class: 'size', text: '⇢ ' + entry.target }));
     }
     const url = fileUrl(entry.path);
     return el('li', {},
