@@ -37,6 +37,8 @@ internal sealed partial class ReplicaApplier : IDisposable
     internal static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
 
     private readonly ReplicaDirectory _replica;
+    private readonly LocalEventRunner _local;
+    private readonly MetadataApplier _metadata;
     private readonly FileDownloader _downloader;
     private readonly AppliedOffsetTracker _offsets;
     private readonly UnresolvedFiles _unresolved;
@@ -71,6 +73,8 @@ internal sealed partial class ReplicaApplier : IDisposable
         _offsets = offsets;
         _unresolved = unresolved;
         _logger = logger;
+        _local = new LocalEventRunner(offsets, logger, progress);
+        _metadata = new MetadataApplier(replica, unresolved, _local, logger);
         _downloadSlots = new SemaphoreSlim(options.Value.MaxParallelDownloads, options.Value.MaxParallelDownloads);
     }
 
@@ -111,7 +115,7 @@ internal sealed partial class ReplicaApplier : IDisposable
     /// </summary>
     public async Task<ApplyOutcome> ApplyAsync(long offset, FileChange change, CancellationToken cancellationToken)
     {
-        if (!TryResolve(offset, change.Kind, change.Path, out var full))
+        if (!TryCheck(offset, change.Kind, change.Path))
         {
             _offsets.Done(offset);
             return ApplyOutcome.Dispatched;
@@ -121,34 +125,35 @@ internal sealed partial class ReplicaApplier : IDisposable
             case ChangeKind.Write:
                 if (change is not { Size: { } size, Mtime: { } mtime, Sha256: { } sha256 })
                 {
-                    Log.Malformed(_logger, offset, change.Kind, change.Path, "a write needs size, mtime and sha256");
-                    _progress?.RecordError($"skipped malformed event {offset}: a write needs size, mtime and sha256");
-                    _offsets.Done(offset);
+                    _local.Malformed(offset, change, "a write needs size, mtime and sha256");
                     return ApplyOutcome.Dispatched;
                 }
-                await StartWriteAsync(offset, change.Path, full, new ExpectedContent(size, mtime, sha256), cancellationToken);
+                await StartWriteAsync(offset, change.Path, new ExpectedContent(size, mtime, sha256, change.Mode), cancellationToken);
                 return ApplyOutcome.Dispatched;
 
             case ChangeKind.Mkdir:
                 await WaitForRelatedAsync(change.Path, null, cancellationToken);
                 for (var path = change.Path; path is not null; path = PathRules.Parent(path))
                     _unresolved.RemoveExact(path);
-                ApplyLocally(offset, change, () => _replica.EnsureDirectory(full));
+                _local.Run(offset, change, () => _replica.EnsureDirectory(change.Path, change.Mode));
                 return ApplyOutcome.Dispatched;
 
             case ChangeKind.Delete:
                 await WaitForRelatedAsync(change.Path, null, cancellationToken);
                 _unresolved.Remove(change.Path);
-                ApplyLocally(offset, change, () => ReplicaDirectory.Delete(full));
+                _local.Run(offset, change, () => _replica.Delete(change.Path));
                 return ApplyOutcome.Dispatched;
 
             case ChangeKind.Move:
-                return await ApplyMoveAsync(offset, change, full, cancellationToken);
+                return await ApplyMoveAsync(offset, change, cancellationToken);
+
+            case ChangeKind.Symlink or ChangeKind.Attrib:
+                await WaitForRelatedAsync(change.Path, null, cancellationToken);
+                _metadata.Apply(offset, change);
+                return ApplyOutcome.Dispatched;
 
             default:
-                Log.Malformed(_logger, offset, change.Kind, change.Path, "unknown kind");
-                _progress?.RecordError($"skipped malformed event {offset}: unknown kind");
-                _offsets.Done(offset);
+                _local.Malformed(offset, change, "unknown kind");
                 return ApplyOutcome.Dispatched;
         }
     }
@@ -190,9 +195,9 @@ internal sealed partial class ReplicaApplier : IDisposable
         _downloadSlots.Dispose();
     }
 
-    private async Task<ApplyOutcome> ApplyMoveAsync(long offset, FileChange change, string to, CancellationToken cancellationToken)
+    private async Task<ApplyOutcome> ApplyMoveAsync(long offset, FileChange change, CancellationToken cancellationToken)
     {
-        if (!TryResolve(offset, change.Kind, change.OldPath, out var from))
+        if (!TryCheck(offset, change.Kind, change.OldPath))
         {
             _offsets.Done(offset);
             return ApplyOutcome.Dispatched;
@@ -205,8 +210,7 @@ internal sealed partial class ReplicaApplier : IDisposable
         }
         if (PathRules.IsSameOrUnder(change.Path, fromPath))
         {
-            Log.Malformed(_logger, offset, change.Kind, change.Path, $"cannot move '{fromPath}' into itself");
-            _offsets.Done(offset);
+            _local.Malformed(offset, change, $"cannot move '{fromPath}' into itself");
             return ApplyOutcome.Dispatched;
         }
 
@@ -217,12 +221,12 @@ internal sealed partial class ReplicaApplier : IDisposable
             _unresolved.Remove(fromPath);
             _unresolved.RemoveExact(change.Path);
         }
-        if (ReplicaDirectory.Probe(from) != LocalKind.None)
+        if (_replica.Probe(fromPath) != LocalKind.None)
         {
             _offsets.Begin(offset);
             try
             {
-                ApplyLocally(change, () => _replica.Move(from, to));
+                _local.RunWithin(offset, change, () => _replica.Move(fromPath, change.Path));
                 if (change.IsDir)
                     await RefetchMovedAsync(offset, fromPath, change.Path, cancellationToken);
             }
@@ -235,12 +239,17 @@ internal sealed partial class ReplicaApplier : IDisposable
 
         // The source is missing: this event was applied before (a replay after a restart), or the replica
         // never had it (a write skipped because the file had changed again). Either way, the destination can be rebuilt.
-        if (!change.IsDir && change is { Size: { } size, Mtime: { } mtime, Sha256: { } sha256 })
+        if (!change.IsDir && change.Target is { } target)
         {
-            await StartWriteAsync(offset, change.Path, to, new ExpectedContent(size, mtime, sha256), cancellationToken);
+            _local.Run(offset, change, () => _replica.SetSymlink(change.Path, target, change.Mtime));
             return ApplyOutcome.Dispatched;
         }
-        if (change.IsDir && ReplicaDirectory.Probe(to) == LocalKind.Directory)
+        if (!change.IsDir && change is { Size: { } size, Mtime: { } mtime, Sha256: { } sha256 })
+        {
+            await StartWriteAsync(offset, change.Path, new ExpectedContent(size, mtime, sha256, change.Mode), cancellationToken);
+            return ApplyOutcome.Dispatched;
+        }
+        if (change.IsDir && _replica.Probe(change.Path) == LocalKind.Directory)
         {
             Log.MoveAlreadyApplied(_logger, offset, fromPath, change.Path);
             _offsets.Begin(offset);
@@ -263,40 +272,13 @@ internal sealed partial class ReplicaApplier : IDisposable
     {
         foreach (var (path, expected) in _unresolved.Move(fromPath, toPath))
         {
-            if (!TryResolve(offset, ChangeKind.Write, path, out var full))
+            if (!TryCheck(offset, ChangeKind.Write, path))
             {
                 _unresolved.RemoveExact(path);
                 continue;
             }
             Log.Refetching(_logger, offset, path);
-            await StartWriteAsync(offset, path, full, expected, cancellationToken, partOfEarlierOffset: true);
-        }
-    }
-
-    private void ApplyLocally(long offset, FileChange change, Action apply)
-    {
-        _offsets.Begin(offset);
-        try
-        {
-            ApplyLocally(change, apply);
-        }
-        finally
-        {
-            _offsets.Complete(offset);
-        }
-    }
-
-    private void ApplyLocally(FileChange change, Action apply)
-    {
-        try
-        {
-            apply();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // The next reconcile repairs it; stalling the stream on a local error would not.
-            Log.LocalOperationFailed(_logger, change.Kind, change.Path, ex);
-            _progress?.RecordError($"{change.Kind.ToString().ToLowerInvariant()} {change.Path} failed locally: {ex.Message}");
+            await StartWriteAsync(offset, path, expected, cancellationToken, partOfEarlierOffset: true);
         }
     }
 
@@ -304,7 +286,7 @@ internal sealed partial class ReplicaApplier : IDisposable
     /// Starts a download under <paramref name="offset"/>: a new offset, or (when <paramref name="partOfEarlierOffset"/>)
     /// one more piece of an offset already begun, which then stays unapplied until this piece is done too.
     /// </summary>
-    private async Task StartWriteAsync(long offset, string path, string full, ExpectedContent expected, CancellationToken cancellationToken, bool partOfEarlierOffset = false)
+    private async Task StartWriteAsync(long offset, string path, ExpectedContent expected, CancellationToken cancellationToken, bool partOfEarlierOffset = false)
     {
         // Taking the slot here, not in the download, bounds how far the dispatcher runs ahead.
         await _downloadSlots.WaitAsync(cancellationToken);
@@ -333,10 +315,10 @@ internal sealed partial class ReplicaApplier : IDisposable
             }
             _inFlight.Add(download);
         }
-        download.Task = RunWriteAsync(offset, download, full, expected, predecessors, _abandon.Token);
+        download.Task = RunWriteAsync(offset, download, expected, predecessors, _abandon.Token);
     }
 
-    private async Task RunWriteAsync(long offset, InFlightDownload download, string full, ExpectedContent expected, Task[] predecessors, CancellationToken abandon)
+    private async Task RunWriteAsync(long offset, InFlightDownload download, ExpectedContent expected, Task[] predecessors, CancellationToken abandon)
     {
         await Task.Yield();
         try
@@ -357,14 +339,17 @@ internal sealed partial class ReplicaApplier : IDisposable
                         break;
                     }
                     RecordFetchStart(download.Path);
-                    if (expected.Mtime is { } mtime && ReplicaDirectory.HasContent(full, expected.Size, mtime))
+                    if (expected.Mtime is { } mtime && _replica.Compare(download.Path, expected.Size, mtime, expected.Mode) is var state and not ContentState.Differs)
                     {
-                        Log.AlreadyCurrent(_logger, offset, download.Path);
-                        download.Span?.SetTag(ResultTag, "current");
+                        // Same bytes by size and mtime; a chmod is all a mode change needs.
+                        if (state == ContentState.ModeDiffers)
+                            _replica.SetAttributes(download.Path, expected.Mode!.Value, null);
+                        Log.AlreadyCurrent(_logger, offset, download.Path, state == ContentState.ModeDiffers);
+                        download.Span?.SetTag(ResultTag, state == ContentState.ModeDiffers ? "chmod" : "current");
                         _unresolved.RemoveExact(download.Path);
                         break;
                     }
-                    var result = await _downloader.DownloadAsync(download.Path, full, expected, abandon);
+                    var result = await _downloader.DownloadAsync(download.Path, expected, abandon);
                     EndDownloadOutage();
                     Log.Downloaded(_logger, offset, download.Path, result);
                     download.Span?.SetTag(ResultTag, ResultName(result));
@@ -392,6 +377,12 @@ internal sealed partial class ReplicaApplier : IDisposable
         catch (OperationCanceledException) when (abandon.IsCancellationRequested)
         {
             // Abandoned at shutdown: the offset stays unapplied and the event is replayed on the next start.
+        }
+        catch (UnsafePathException ex)
+        {
+            // A link planted on the way since the event was checked: refused all the same.
+            _local.Refused(offset, ChangeKind.Write, download.Path, ex.Reason);
+            _offsets.Complete(offset);
         }
         catch (Exception ex)
         {
@@ -491,18 +482,16 @@ internal sealed partial class ReplicaApplier : IDisposable
             return _inFlight.Where(d => d.Task is not null).Select(d => d.Task!).ToArray();
     }
 
-    private bool TryResolve(long offset, ChangeKind kind, string? path, out string full)
+    private bool TryCheck(long offset, ChangeKind kind, string? path)
     {
         try
         {
-            full = _replica.Resolve(path);
+            _replica.Check(path);
             return true;
         }
         catch (UnsafePathException ex)
         {
-            Log.RefusedPath(_logger, offset, kind, path, ex.Reason);
-            _progress?.RecordError($"refused event {offset}: unsafe path '{path}': {ex.Reason}");
-            full = "";
+            _local.Refused(offset, kind, path, ex.Reason);
             return false;
         }
     }
@@ -534,20 +523,11 @@ internal sealed partial class ReplicaApplier : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(LogLevel.Warning, "Refused event {Offset} ({Kind}): unsafe path '{Path}': {Reason}")]
-        public static partial void RefusedPath(ILogger logger, long offset, ChangeKind kind, string? path, string reason);
-
-        [LoggerMessage(LogLevel.Warning, "Skipped malformed event {Offset} ({Kind} {Path}): {Reason}")]
-        public static partial void Malformed(ILogger logger, long offset, ChangeKind kind, string path, string reason);
-
-        [LoggerMessage(LogLevel.Error, "{Kind} {Path} failed locally; the next reconcile repairs it")]
-        public static partial void LocalOperationFailed(ILogger logger, ChangeKind kind, string path, Exception exception);
-
         [LoggerMessage(LogLevel.Debug, "Event {Offset}: fetching {Path} again under the name its dir was moved to")]
         public static partial void Refetching(ILogger logger, long offset, string path);
 
-        [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} already has the announced size and mtime")]
-        public static partial void AlreadyCurrent(ILogger logger, long offset, string path);
+        [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} already has the announced size and mtime (mode changed: {Chmodded})")]
+        public static partial void AlreadyCurrent(ILogger logger, long offset, string path, bool chmodded);
 
         [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} {Result}")]
         public static partial void Downloaded(ILogger logger, long offset, string path, DownloadResult result);
