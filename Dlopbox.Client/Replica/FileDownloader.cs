@@ -6,8 +6,8 @@ using Dlopbox.FileSystem;
 
 namespace Dlopbox.Client.Replica;
 
-/// <summary>What a file must hold to be accepted; null members are not checked.</summary>
-internal readonly record struct ExpectedContent(long Size, FileTime? Mtime, string? Sha256);
+/// <summary>What a file must hold to be accepted; null members are not checked. <see cref="Mode"/>: its permission bits (null: the umask's default).</summary>
+internal readonly record struct ExpectedContent(long Size, FileTime? Mtime, string? Sha256, int? Mode = null);
 
 internal enum DownloadResult
 {
@@ -26,8 +26,9 @@ internal enum DownloadResult
 
 /// <summary>
 /// Downloads one master file into place: streamed into a temp file beside the target while hashing,
-/// checked against the expected size and SHA-256, stamped with the master's mtime, then renamed over the
-/// target. Readers of the replica see the old file or the new one, never half of one.
+/// checked against the expected size and SHA-256, given the master's mode and mtime on its fd, then renamed
+/// over the target. Readers of the replica see the old file or the new one, never half of one. The temp
+/// file and the rename go through the target's parent dir fd (see <see cref="ReplicaRoot"/>): never through a link.
 /// </summary>
 internal sealed partial class FileDownloader(
     IMasterFileSource source,
@@ -41,18 +42,19 @@ internal sealed partial class FileDownloader(
     private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Throws on transient failures (network, 5xx, local I/O); the caller decides whether to retry.</summary>
-    public Task<DownloadResult> DownloadAsync(string path, string targetFullPath, ExpectedContent expected, CancellationToken cancellationToken) =>
-        DownloadAsync(path, targetFullPath, expected, onBytes: null, cancellationToken);
+    /// <remarks>Throws <see cref="UnsafePathException"/> when the path crosses a link in the replica.</remarks>
+    public Task<DownloadResult> DownloadAsync(string path, ExpectedContent expected, CancellationToken cancellationToken) =>
+        DownloadAsync(path, expected, onBytes: null, cancellationToken);
 
-    /// <inheritdoc cref="DownloadAsync(string, string, ExpectedContent, CancellationToken)"/>
+    /// <inheritdoc cref="DownloadAsync(string, ExpectedContent, CancellationToken)"/>
     /// <param name="onBytes">Called with each chunk's size as it arrives (on the downloading task), for progress displays.</param>
-    public async Task<DownloadResult> DownloadAsync(string path, string targetFullPath, ExpectedContent expected, Action<long>? onBytes,
+    public async Task<DownloadResult> DownloadAsync(string path, ExpectedContent expected, Action<long>? onBytes,
         CancellationToken cancellationToken)
     {
         MasterFile? file;
         try
         {
-            file = await source.OpenReadAsync(path, cancellationToken);
+            file = await source.OpenReadAsync(path, expected.Size, cancellationToken);
         }
         catch (HttpRequestException ex) when (IsPermanent(ex.StatusCode))
         {
@@ -73,44 +75,54 @@ internal sealed partial class FileDownloader(
                 return DownloadResult.Changed;
             }
 
-            var directory = Path.GetDirectoryName(targetFullPath)!;
-            replica.EnsureDirectory(directory);
-            var temp = ReplicaDirectory.NewTempPath(directory);
+            // Parents are created only now: a file gone from the master leaves no dirs behind.
+            using var target = replica.OpenForWrite(path);
+            var temp = ReplicaDirectory.NewTempName();
             try
             {
-                var (size, sha256) = await CopyAndHashAsync(file.Content, temp, expected.Size, onBytes, cancellationToken);
-                telemetry?.Downloaded(size);
+                long size;
+                string sha256;
+                // Created 0600 through the parent's fd, refusing any existing name; unbuffered.
+                await using (var output = new FileStream(target.Parent.CreateFile(temp, 0x180), FileAccess.Write, bufferSize: 0))
+                {
+                    (size, sha256) = await CopyAndHashAsync(file.Content, output, expected.Size, onBytes, cancellationToken);
+                    telemetry?.Downloaded(size);
+                    if (size == expected.Size && (expected.Sha256 is not { } wanted || string.Equals(wanted, sha256, StringComparison.OrdinalIgnoreCase)))
+                    {
+                        // On the fd, before the rename: the file appears with its mode and mtime, never without.
+                        FileModes.SetPermissions(output.SafeFileHandle, expected.Mode ?? FileModes.DefaultFileMode);
+                        if (expected.Mtime is { } mtime)
+                            FileTimes.SetMtime(output.SafeFileHandle, mtime);
+                    }
+                }
                 if (size != expected.Size)
                 {
                     Log.Mismatch(logger, path, "size", expected.Size.ToString(), size.ToString());
                     telemetry?.Mismatch("size");
-                    File.Delete(temp);
+                    target.Parent.TryRemove(temp);
                     return DownloadResult.Changed;
                 }
-                if (expected.Sha256 is { } wanted && !string.Equals(wanted, sha256, StringComparison.OrdinalIgnoreCase))
+                if (expected.Sha256 is { } expectedHash && !string.Equals(expectedHash, sha256, StringComparison.OrdinalIgnoreCase))
                 {
-                    Log.Mismatch(logger, path, "sha256", wanted, sha256);
+                    Log.Mismatch(logger, path, "sha256", expectedHash, sha256);
                     telemetry?.Mismatch("sha256");
-                    File.Delete(temp);
+                    target.Parent.TryRemove(temp);
                     return DownloadResult.Changed;
                 }
-                if (expected.Mtime is { } mtime)
-                    FileTimes.SetMtime(temp, mtime);
-                if (ReplicaDirectory.Probe(targetFullPath) == LocalKind.Directory)
-                    Directory.Delete(targetFullPath, recursive: true);
-                File.Move(temp, targetFullPath, overwrite: true);
+                ReplicaDirectory.CommitTemp(target, temp);
                 return DownloadResult.Written;
             }
             catch
             {
-                TryDelete(temp);
+                // TryRemove reports rather than throws; a temp file it cannot remove, reconcile does.
+                target.Parent.TryRemove(temp);
                 throw;
             }
         }
     }
 
     /// <summary>Copies at most one byte more than expected: enough to know the file is not the one announced.</summary>
-    private static async Task<(long Size, string Sha256)> CopyAndHashAsync(Stream content, string tempPath, long expectedSize, Action<long>? onBytes,
+    private static async Task<(long Size, string Sha256)> CopyAndHashAsync(Stream content, Stream output, long expectedSize, Action<long>? onBytes,
         CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -118,14 +130,6 @@ internal sealed partial class FileDownloader(
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            await using var output = new FileStream(tempPath, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                BufferSize = 0,
-                Options = FileOptions.Asynchronous,
-            });
             long total = 0;
             while (true)
             {
@@ -158,21 +162,6 @@ internal sealed partial class FileDownloader(
 
     private static bool IsPermanent(HttpStatusCode? status) =>
         status is { } code && (int)code is >= 400 and < 500 && code is not HttpStatusCode.RequestTimeout and not HttpStatusCode.TooManyRequests;
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Reconcile removes leftover temp files.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 
     private static partial class Log
     {

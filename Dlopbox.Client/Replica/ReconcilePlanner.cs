@@ -12,11 +12,24 @@ internal sealed record ReconcilePlan(
     IReadOnlyList<string> Refused)
 {
     public long DownloadBytes => Downloads.Sum(entry => entry.Size);
+
+    /// <summary>Links to create, or to replace (atomically, by rename) where the local one has another target or mtime.</summary>
+    public IReadOnlyList<SnapshotEntry> Symlinks { get; init; } = [];
+
+    /// <summary>
+    /// Permission bits to set: files whose content is current but whose mode is not (a chmod, no download),
+    /// and dirs (new or not) with another mode. Applied last, so a read-only dir still gets its files first.
+    /// </summary>
+    public IReadOnlyList<ModeChange> ModeChanges { get; init; } = [];
 }
+
+internal readonly record struct ModeChange(string Path, int Mode);
 
 /// <summary>
 /// Compares a snapshot with a metadata listing of the replica. A local file with the snapshot's size and
-/// mtime is kept as it is: an already-correct replica costs a directory walk, not a download.
+/// mtime is kept as it is (chmodded if only its mode differs): an already-correct replica costs a directory
+/// walk, not a download. An entry of another kind than the master's (a link for a file, a file for a dir,
+/// and so on) is deleted and made again.
 /// </summary>
 internal static class ReconcilePlanner
 {
@@ -46,14 +59,12 @@ internal static class ReconcilePlanner
         {
             if (IsUnderAny(entry.Path, deletedDirs))
                 continue;
-            if (entry.Kind == LocalKind.File && ReplicaDirectory.IsTempName(Path.GetFileName(entry.Path)))
+            if (entry.Kind is LocalKind.File or LocalKind.Link && ReplicaDirectory.IsTempName(Path.GetFileName(entry.Path)))
             {
                 tempFiles.Add(entry);
                 continue;
             }
-            var keep = wanted.TryGetValue(entry.Path, out var want) && (want.IsDir
-                ? entry.Kind == LocalKind.Directory
-                : entry.Kind == LocalKind.File);
+            var keep = wanted.TryGetValue(entry.Path, out var want) && entry.Kind == KindOf(want);
             if (keep)
             {
                 present[entry.Path] = entry;
@@ -66,6 +77,8 @@ internal static class ReconcilePlanner
 
         var mkdirs = new List<string>();
         var downloads = new List<SnapshotEntry>();
+        var symlinks = new List<SnapshotEntry>();
+        var modes = new List<ModeChange>();
         var kept = 0;
         foreach (var entry in wanted.Values.OrderBy(entry => entry.Path, StringComparer.Ordinal))
         {
@@ -74,18 +87,33 @@ internal static class ReconcilePlanner
             {
                 if (have is null)
                     mkdirs.Add(entry.Path);
+                if (entry.Mode is { } mode && have?.Mode != mode)
+                    modes.Add(new ModeChange(entry.Path, mode));
+            }
+            else if (entry.IsSymlink)
+            {
+                if (have is not null && have.Target == entry.Target && (entry.Mtime is not { } mtime || have.Mtime == mtime))
+                    kept++;
+                else
+                    symlinks.Add(entry);
             }
             else if (have is not null && have.Size == entry.Size && entry.Mtime is { } mtime && have.Mtime == mtime)
             {
-                kept++;
+                if (entry.Mode is { } mode && have.Mode != mode)
+                    modes.Add(new ModeChange(entry.Path, mode));
+                else
+                    kept++;
             }
             else
             {
                 downloads.Add(entry);
             }
         }
-        return new ReconcilePlan(tempFiles, deletes, mkdirs, downloads, kept, refused);
+        return new ReconcilePlan(tempFiles, deletes, mkdirs, downloads, kept, refused) { Symlinks = symlinks, ModeChanges = modes };
     }
+
+    private static LocalKind KindOf(SnapshotEntry entry) =>
+        entry.IsDir ? LocalKind.Directory : entry.IsSymlink ? LocalKind.Link : LocalKind.File;
 
     private static bool IsUnderAny(string path, HashSet<string> dirs)
     {

@@ -4,164 +4,193 @@ using Dlopbox.FileSystem;
 
 namespace Dlopbox.Client.Replica;
 
-/// <summary>What a path of the replica currently is on disk.</summary>
-internal enum LocalKind
+/// <summary>How a local file compares with an announced one.</summary>
+internal enum ContentState
 {
-    None,
-    File,
-    Directory,
+    Differs,
+    Current,
 
-    /// <summary>A symbolic link: never followed, always replaced or removed.</summary>
-    Link,
+    /// <summary>Same size and mtime, other permission bits: a chmod makes it current, no download.</summary>
+    ModeDiffers,
 }
 
-/// <summary>One entry found by <see cref="ReplicaDirectory.Scan"/>.</summary>
-internal sealed record LocalEntry(string Path, string FullPath, LocalKind Kind, long Size = 0, FileTime Mtime = default);
-
 /// <summary>
-/// The replica dir and the local operations on it. Every wire path goes through <see cref="Resolve"/>;
-/// nothing here follows a symbolic link, so nothing here can touch a file outside the replica.
+/// The local operations on the replica, by wire path. Each resolves the path's parent through
+/// <see cref="ReplicaRoot"/> (refusing links on the way) and then acts with one *at call on the last name,
+/// none of which follows a link: nothing here can touch a file outside the replica.
 /// </summary>
-internal sealed class ReplicaDirectory
+internal sealed class ReplicaDirectory(string root) : IDisposable
 {
-    public ReplicaDirectory(string root) =>
-        Root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+    private readonly ReplicaRoot _root = new(root);
 
-    public string Root { get; }
+    public string Root => _root.Root;
 
     /// <summary>
-    /// Full path of a wire path. Throws <see cref="UnsafePathException"/> when the path is malformed,
-    /// leaves the root, uses a reserved name, or crosses a symbolic link inside the replica.
+    /// Throws <see cref="UnsafePathException"/> for what every operation would refuse: a malformed or reserved
+    /// path, or one crossing a link in the replica now. Lets the caller refuse and log before acting.
     /// </summary>
-    public string Resolve(string? relative)
+    public void Check(string? path)
     {
-        var full = PathRules.ResolveUnder(Root, relative!);
-        if (PathRules.IsReserved(relative!))
-            throw new UnsafePathException(relative, "uses a name reserved for dlopbox");
-        // ResolveUnder checks the string; a link planted in the replica could still lead elsewhere.
-        for (var dir = Path.GetDirectoryName(full); dir is not null && dir.Length > Root.Length; dir = Path.GetDirectoryName(dir))
+        using var entry = _root.Open(path, createParents: false);
+    }
+
+    /// <summary>The parent dir of <paramref name="path"/>, created when missing, for writing the last name.</summary>
+    public ReplicaEntry OpenForWrite(string path) => _root.Open(path, createParents: true)!;
+
+    public LocalKind Probe(string path)
+    {
+        using var entry = _root.Open(path, createParents: false);
+        return entry is not null && entry.Parent.TryLstat(entry.Name, out var status) ? KindOf(status) : LocalKind.None;
+    }
+
+    /// <summary>Whether a regular file is at <paramref name="path"/> with this size and mtime (and mode, when given).</summary>
+    public ContentState Compare(string path, long size, FileTime mtime, int? mode)
+    {
+        using var entry = _root.Open(path, createParents: false);
+        if (entry is null || !entry.Parent.TryLstat(entry.Name, out var status)
+            || status.Kind != EntryKind.File || status.Size != size || status.Mtime != mtime)
+            return ContentState.Differs;
+        return mode is { } wanted && status.Permissions != wanted ? ContentState.ModeDiffers : ContentState.Current;
+    }
+
+    /// <summary>Makes <paramref name="path"/> a directory (with <paramref name="mode"/> when given), creating parents and removing a file or link in the way.</summary>
+    public void EnsureDirectory(string path, int? mode = null)
+    {
+        using var entry = OpenForWrite(path);
+        for (var attempt = 0; attempt < 8; attempt++)
         {
-            if (new FileInfo(dir).LinkTarget is not null)
-                throw new UnsafePathException(relative, "crosses a symbolic link in the replica");
+            if (entry.Parent.TryLstat(entry.Name, out var status))
+            {
+                if (status.IsDir)
+                {
+                    if (mode is { } wanted && status.Permissions != wanted)
+                        entry.Parent.SetPermissions(entry.Name, wanted);
+                    return;
+                }
+                TreeRemover.Delete(entry.Parent, entry.Name);
+            }
+            var errno = entry.Parent.TryMakeDirectory(entry.Name, mode ?? 0x1FF);
+            if (errno == 0)
+            {
+                // mkdir applies the umask; the master's bits are set exactly.
+                if (mode is { } created)
+                    entry.Parent.SetPermissions(entry.Name, created);
+                return;
+            }
+            if (errno != Errno.EEXIST)
+                throw Errno.ToException("mkdirat", path, errno);
         }
-        return full;
+        throw new IOException($"'{path}' keeps changing while it is made a directory");
     }
 
-    public static LocalKind Probe(string fullPath)
+    /// <summary>Removes a file, link or whole directory (by fds, never following links); nothing when the path is missing.</summary>
+    public void Delete(string path) => Delete(path, allowReserved: false);
+
+    /// <summary><see cref="Delete(string)"/> of a path the replica scan found, which may be a reserved name (a leftover temp file).</summary>
+    public void DeleteScanned(string path) => Delete(path, allowReserved: true);
+
+    /// <summary>Renames a file, link or directory, replacing whatever is at the destination.</summary>
+    public void Move(string from, string to)
     {
-        var info = new FileInfo(fullPath);
-        if (info.LinkTarget is not null)
-            return LocalKind.Link;
-        if (info.Exists)
-            return LocalKind.File;
-        return Directory.Exists(fullPath) ? LocalKind.Directory : LocalKind.None;
+        using var source = _root.Open(from, createParents: false);
+        if (source is null || !source.Parent.TryLstat(source.Name, out var status))
+            throw new FileNotFoundException("Nothing to move", from);
+        using var target = OpenForWrite(to);
+        // renameat replaces a file or link atomically, a dir only when empty and by a dir: clear dirs first.
+        if (status.IsDir || (target.Parent.TryLstat(target.Name, out var existing) && existing.IsDir))
+            TreeRemover.Delete(target.Parent, target.Name);
+        source.Parent.Rename(source.Name, target.Parent, target.Name);
     }
 
-    /// <summary>True when a regular file is at <paramref name="fullPath"/> with this size and mtime: the content is taken as current.</summary>
-    public static bool HasContent(string fullPath, long size, FileTime mtime)
+    /// <summary>
+    /// Makes <paramref name="path"/> a link to <paramref name="target"/> with <paramref name="mtime"/>: created
+    /// under a temp name, stamped, renamed over what is there. False when it already is that link.
+    /// </summary>
+    public bool SetSymlink(string path, string target, FileTime? mtime)
     {
-        return FileStatus.TryLstat(fullPath, out var status) && status.Kind == EntryKind.File && status.Size == size && status.Mtime == mtime;
-    }
-
-    /// <summary>Makes <paramref name="fullPath"/> a directory, creating parents and removing files in the way.</summary>
-    public void EnsureDirectory(string fullPath)
-    {
-        if (Probe(fullPath) == LocalKind.Directory)
-            return;
-        var parent = Path.GetDirectoryName(fullPath);
-        if (parent is not null && parent.Length > Root.Length)
-            EnsureDirectory(parent);
-        if (Probe(fullPath) is LocalKind.File or LocalKind.Link)
-            File.Delete(fullPath);
-        Directory.CreateDirectory(fullPath);
-    }
-
-    /// <summary>Removes a file, link or whole directory; nothing when the path is missing.</summary>
-    public static void Delete(string fullPath)
-    {
-        switch (Probe(fullPath))
+        using var entry = OpenForWrite(path);
+        if (entry.Parent.TryLstat(entry.Name, out var status) && status.Kind == EntryKind.Symlink
+            && (mtime is null || status.Mtime == mtime) && entry.Parent.ReadLink(entry.Name) == target)
+            return false;
+        var temp = NewTempName();
+        entry.Parent.CreateSymlink(target, temp);
+        try
         {
-            case LocalKind.File or LocalKind.Link:
-                File.Delete(fullPath);
-                break;
-            case LocalKind.Directory:
-                Directory.Delete(fullPath, recursive: true);
-                break;
+            if (mtime is { } stamp)
+                entry.Parent.SetMtime(temp, stamp);
+            CommitTemp(entry, temp);
+            return true;
+        }
+        catch
+        {
+            entry.Parent.TryRemove(temp);
+            throw;
         }
     }
 
-    /// <summary>Renames a file or directory, replacing whatever is at the destination.</summary>
-    public void Move(string fromFullPath, string toFullPath)
+    /// <summary>
+    /// chmod (and, for a file, the mtime) of what is at <paramref name="path"/>. False when it is missing or a
+    /// link (a link's own bits mean nothing and its mtime comes with its symlink event).
+    /// </summary>
+    public bool SetAttributes(string path, int mode, FileTime? mtime)
     {
-        var kind = Probe(fromFullPath);
-        if (kind == LocalKind.None)
-            throw new FileNotFoundException("Nothing to move", fromFullPath);
-        EnsureDirectory(Path.GetDirectoryName(toFullPath)!);
-        if (kind == LocalKind.Directory)
-        {
-            Delete(toFullPath);
-            Directory.Move(fromFullPath, toFullPath);
-        }
-        else
-        {
-            if (Probe(toFullPath) == LocalKind.Directory)
-                Directory.Delete(toFullPath, recursive: true);
-            File.Move(fromFullPath, toFullPath, overwrite: true);
-        }
+        using var entry = _root.Open(path, createParents: false);
+        if (entry is null || !entry.Parent.TryLstat(entry.Name, out var status) || status.Kind is not (EntryKind.File or EntryKind.Directory))
+            return false;
+        if (status.Permissions != mode)
+            entry.Parent.SetPermissions(entry.Name, mode & FileChange.PermissionBits);
+        if (status.Kind == EntryKind.File && mtime is { } stamp && status.Mtime != stamp)
+            entry.Parent.SetMtime(entry.Name, stamp);
+        return true;
     }
 
-    /// <summary>A fresh temp file name in <paramref name="directory"/>; reconcile removes any that a crash leaves behind.</summary>
-    public static string NewTempPath(string directory) =>
-        Path.Combine(directory, WireNames.TempFilePrefix + RandomNumberGenerator.GetHexString(16, lowercase: true));
+    /// <summary>Renames <paramref name="tempName"/> (beside the target) over <paramref name="target"/>; a dir in the way is deleted first.</summary>
+    public static void CommitTemp(ReplicaEntry target, string tempName)
+    {
+        if (target.Parent.TryLstat(target.Name, out var status) && status.IsDir)
+            TreeRemover.Delete(target.Parent, target.Name);
+        target.Parent.Rename(tempName, target.Parent, target.Name);
+    }
+
+    /// <summary>A fresh temp name; reconcile removes any that a crash leaves behind.</summary>
+    public static string NewTempName() => WireNames.TempFilePrefix + RandomNumberGenerator.GetHexString(16, lowercase: true);
 
     public static bool IsTempName(string name) => name.StartsWith(WireNames.TempFilePrefix, StringComparison.Ordinal);
 
     /// <summary>
-    /// Removes the temp files a killed process left behind (a download cut off before its rename) and
-    /// returns how many. A metadata walk; run before following the stream again, so none stays visible.
+    /// Removes the temp files and links a killed process left behind (a download cut off before its rename)
+    /// and returns how many. A metadata walk; run before following the stream again, so none stays visible.
     /// </summary>
     public int DeleteTempFiles()
     {
         var deleted = 0;
         foreach (var entry in Scan())
         {
-            if (entry.Kind == LocalKind.File && IsTempName(Path.GetFileName(entry.Path)))
+            if (entry.Kind is LocalKind.File or LocalKind.Link && IsTempName(System.IO.Path.GetFileName(entry.Path)))
             {
-                File.Delete(entry.FullPath);
+                DeleteScanned(entry.Path);
                 deleted++;
             }
         }
         return deleted;
     }
 
-    /// <summary>Every entry under the root (metadata only), without descending into links.</summary>
-    public List<LocalEntry> Scan()
+    /// <summary>Every entry under the root (metadata only), without following links.</summary>
+    public List<LocalEntry> Scan() => ReplicaScanner.Scan(Root);
+
+    public void Dispose() => _root.Dispose();
+
+    private void Delete(string path, bool allowReserved)
     {
-        var entries = new List<LocalEntry>();
-        var options = new EnumerationOptions { AttributesToSkip = 0, RecurseSubdirectories = false, IgnoreInaccessible = false };
-        var pending = new Stack<DirectoryInfo>();
-        pending.Push(new DirectoryInfo(Root));
-        while (pending.TryPop(out var directory))
-        {
-            foreach (var info in directory.EnumerateFileSystemInfos("*", options))
-            {
-                var relative = Path.GetRelativePath(Root, info.FullName).Replace(Path.DirectorySeparatorChar, '/');
-                if (info.Attributes.HasFlag(FileAttributes.ReparsePoint))
-                {
-                    entries.Add(new LocalEntry(relative, info.FullName, LocalKind.Link));
-                }
-                else if (info is DirectoryInfo subdirectory)
-                {
-                    entries.Add(new LocalEntry(relative, info.FullName, LocalKind.Directory));
-                    pending.Push(subdirectory);
-                }
-                else if (info is FileInfo file)
-                {
-                    entries.Add(new LocalEntry(relative, info.FullName, LocalKind.File, file.Length,
-                        FileStatus.TryLstat(info.FullName, out var status) ? status.Mtime : default));
-                }
-            }
-        }
-        return entries;
+        using var entry = _root.Open(path, createParents: false, allowReserved);
+        if (entry is not null)
+            TreeRemover.Delete(entry.Parent, entry.Name);
     }
+
+    private static LocalKind KindOf(FileStatus status) => status.Kind switch
+    {
+        EntryKind.Directory => LocalKind.Directory,
+        EntryKind.Symlink => LocalKind.Link,
+        _ => LocalKind.File,
+    };
 }

@@ -7,8 +7,9 @@ namespace Dlopbox.Client.Replica;
 
 /// <summary>
 /// Makes the replica equal to a fresh snapshot: removes leftover temp files and whatever the master does
-/// not have, creates dirs, downloads (in parallel) the files whose size or mtime differ. Its downloads are
-/// counted in <see cref="SyncProgress"/>, which the console and the progress reports show.
+/// not have, creates dirs and links, downloads (in parallel) the files whose size or mtime differ, then sets
+/// the modes that differ. Every change goes through <see cref="ReplicaDirectory"/> by relative path (never
+/// through a link). Its downloads are counted in <see cref="SyncProgress"/>, which the console and the progress reports show.
 /// </summary>
 internal sealed partial class SnapshotReconciler(
     SnapshotClient snapshots,
@@ -26,7 +27,8 @@ internal sealed partial class SnapshotReconciler(
         unresolved.Clear();
         var snapshot = await snapshots.GetAsync(cancellationToken);
         var plan = ReconcilePlanner.Plan(snapshot.Entries, replica.Scan());
-        Log.Planned(logger, snapshot.Offset, snapshot.Entries.Count, plan.Kept, plan.Downloads.Count, plan.DownloadBytes, plan.Deletes.Count, plan.Mkdirs.Count);
+        Log.Planned(logger, snapshot.Offset, snapshot.Entries.Count, plan.Kept, plan.Downloads.Count, plan.DownloadBytes, plan.Deletes.Count, plan.Mkdirs.Count,
+            plan.Symlinks.Count, plan.ModeChanges.Count);
 
         foreach (var path in plan.Refused)
         {
@@ -34,16 +36,15 @@ internal sealed partial class SnapshotReconciler(
             Log.RefusedPath(logger, path, reason);
             progress.RecordError($"refused unsafe path '{path}' in the snapshot: {reason}");
         }
+        // Paths from the scan may hold reserved names (leftovers): deleted all the same, by relative path.
         foreach (var temp in plan.TempFiles)
-            ReplicaDirectory.Delete(temp.FullPath);
-        // Paths from the scan are the replica's own, already under the root: no need to resolve them again.
+            Refusing(temp.Path, () => replica.DeleteScanned(temp.Path));
         foreach (var entry in plan.Deletes)
-            ReplicaDirectory.Delete(entry.FullPath);
+            Refusing(entry.Path, () => replica.DeleteScanned(entry.Path));
         foreach (var path in plan.Mkdirs)
-        {
-            if (TryResolve(path) is { } full)
-                replica.EnsureDirectory(full);
-        }
+            Refusing(path, () => replica.EnsureDirectory(path));
+        foreach (var link in plan.Symlinks)
+            Refusing(link.Path, () => replica.SetSymlink(link.Path, link.Target!, link.Mtime));
 
         var written = 0;
         var skipped = 0;
@@ -58,10 +59,8 @@ internal sealed partial class SnapshotReconciler(
                     long streamed = 0;
                     try
                     {
-                        if (TryResolve(entry.Path) is not { } full)
-                            return;
-                        var expected = new ExpectedContent(entry.Size, entry.Mtime, entry.Sha256);
-                        var result = await downloader.DownloadAsync(entry.Path, full, expected, bytes =>
+                        var expected = new ExpectedContent(entry.Size, entry.Mtime, entry.Sha256, entry.Mode);
+                        var result = await downloader.DownloadAsync(entry.Path, expected, bytes =>
                         {
                             streamed += bytes;
                             progress.AddReconcileBytes(bytes);
@@ -76,6 +75,11 @@ internal sealed partial class SnapshotReconciler(
                         else
                             Interlocked.Increment(ref skipped);
                     }
+                    catch (UnsafePathException ex)
+                    {
+                        Refused(entry.Path, ex.Reason);
+                        Interlocked.Increment(ref skipped);
+                    }
                     finally
                     {
                         // Done either way: the bar reaches its end even when files changed or vanished since the snapshot.
@@ -87,33 +91,40 @@ internal sealed partial class SnapshotReconciler(
         {
             progress.EndReconcile();
         }
+        foreach (var change in plan.ModeChanges)
+            Refusing(change.Path, () => replica.SetAttributes(change.Path, change.Mode, null));
 
         Log.Reconciled(logger, replica.Root, snapshot.Offset, plan.Kept, written, skipped,
-            plan.Deletes.Count + plan.TempFiles.Count, plan.Mkdirs.Count, clock.Elapsed.TotalSeconds);
+            plan.Deletes.Count + plan.TempFiles.Count, plan.Mkdirs.Count, plan.Symlinks.Count, plan.ModeChanges.Count, clock.Elapsed.TotalSeconds);
         return snapshot.Offset;
     }
 
-    private string? TryResolve(string path)
+    /// <summary>Runs a local step; a link planted on the way since the scan refuses just that path.</summary>
+    private void Refusing(string path, Action step)
     {
         try
         {
-            return replica.Resolve(path);
+            step();
         }
         catch (UnsafePathException ex)
         {
-            Log.RefusedPath(logger, path, ex.Reason);
-            progress.RecordError($"refused unsafe path '{path}' in the snapshot: {ex.Reason}");
-            return null;
+            Refused(path, ex.Reason);
         }
+    }
+
+    private void Refused(string path, string reason)
+    {
+        Log.RefusedPath(logger, path, reason);
+        progress.RecordError($"refused unsafe path '{path}' in the snapshot: {reason}");
     }
 
     private static partial class Log
     {
-        [LoggerMessage(LogLevel.Information, "Snapshot at offset {Offset} lists {Entries} entries: {Kept} files up to date, {Downloads} to download ({Bytes} bytes), {Deletes} to delete, {Mkdirs} dirs to create")]
-        public static partial void Planned(ILogger logger, long offset, int entries, int kept, int downloads, long bytes, int deletes, int mkdirs);
+        [LoggerMessage(LogLevel.Information, "Snapshot at offset {Offset} lists {Entries} entries: {Kept} files and links up to date, {Downloads} to download ({Bytes} bytes), {Deletes} to delete, {Mkdirs} dirs to create, {Symlinks} links to make, {Chmods} modes to set")]
+        public static partial void Planned(ILogger logger, long offset, int entries, int kept, int downloads, long bytes, int deletes, int mkdirs, int symlinks, int chmods);
 
-        [LoggerMessage(LogLevel.Information, "Reconciled {ReplicaDir} to snapshot offset {Offset}: {Kept} kept, {Downloaded} downloaded, {Skipped} skipped (changed or gone since), {Deleted} deleted, {Created} dirs created in {Seconds:0.00} s")]
-        public static partial void Reconciled(ILogger logger, string replicaDir, long offset, int kept, int downloaded, int skipped, int deleted, int created, double seconds);
+        [LoggerMessage(LogLevel.Information, "Reconciled {ReplicaDir} to snapshot offset {Offset}: {Kept} kept, {Downloaded} downloaded, {Skipped} skipped (changed or gone since), {Deleted} deleted, {Created} dirs created, {Symlinks} links made, {Chmods} modes set in {Seconds:0.00} s")]
+        public static partial void Reconciled(ILogger logger, string replicaDir, long offset, int kept, int downloaded, int skipped, int deleted, int created, int symlinks, int chmods, double seconds);
 
         [LoggerMessage(LogLevel.Warning, "Refused snapshot entry with unsafe path '{Path}': {Reason}")]
         public static partial void RefusedPath(ILogger logger, string path, string reason);

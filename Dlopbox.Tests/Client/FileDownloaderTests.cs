@@ -11,12 +11,20 @@ public sealed class FileDownloaderTests : IDisposable
 
     private readonly TempDirectory _dir = new();
     private readonly InMemoryMasterFiles _master = new();
+    private readonly ReplicaDirectory _replica;
     private readonly FileDownloader _downloader;
 
-    public FileDownloaderTests() =>
-        _downloader = new FileDownloader(_master, new ReplicaDirectory(_dir.Replica), NullLogger<FileDownloader>.Instance);
+    public FileDownloaderTests()
+    {
+        _replica = new ReplicaDirectory(_dir.Replica);
+        _downloader = new FileDownloader(_master, _replica, NullLogger<FileDownloader>.Instance);
+    }
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose()
+    {
+        _replica.Dispose();
+        _dir.Dispose();
+    }
 
     private static ExpectedContent Expect(byte[] content) => new(content.Length, Mtime, InMemoryMasterFiles.Sha256(content));
 
@@ -28,12 +36,12 @@ public sealed class FileDownloaderTests : IDisposable
         _master.Put("deep/dir/file.bin", content);
         var target = _dir.InReplica("deep/dir/file.bin");
 
-        var result = await _downloader.DownloadAsync("deep/dir/file.bin", target, Expect(content), CancellationToken.None);
+        var result = await _downloader.DownloadAsync("deep/dir/file.bin", Expect(content), CancellationToken.None);
 
         Assert.Equal(DownloadResult.Written, result);
         Assert.Equal(content, await File.ReadAllBytesAsync(target));
         Assert.Equal(Mtime.UtcDateTime, File.GetLastWriteTimeUtc(target));
-        Assert.True(ReplicaDirectory.HasContent(target, content.Length, Mtime));
+        Assert.Equal(ContentState.Current, _replica.Compare("deep/dir/file.bin", content.Length, Mtime, null));
         Assert.DoesNotContain(Directory.GetFiles(Path.GetDirectoryName(target)!), path => Path.GetFileName(path).StartsWith(WireNames.TempFilePrefix));
     }
 
@@ -43,7 +51,7 @@ public sealed class FileDownloaderTests : IDisposable
         var old = _dir.WriteFile("f", "old content");
         _master.Put("f", Encoding.UTF8.GetBytes("new content"));
 
-        var result = await _downloader.DownloadAsync("f", old, Expect(Encoding.UTF8.GetBytes("NEW CONTENT")), CancellationToken.None);
+        var result = await _downloader.DownloadAsync("f", Expect(Encoding.UTF8.GetBytes("NEW CONTENT")), CancellationToken.None);
 
         Assert.Equal(DownloadResult.Changed, result);
         Assert.Equal("old content", await File.ReadAllTextAsync(old));
@@ -55,7 +63,7 @@ public sealed class FileDownloaderTests : IDisposable
     {
         _master.Put("f", Encoding.UTF8.GetBytes("longer than announced"));
 
-        var result = await _downloader.DownloadAsync("f", _dir.InReplica("f"), Expect(Encoding.UTF8.GetBytes("short")), CancellationToken.None);
+        var result = await _downloader.DownloadAsync("f", Expect(Encoding.UTF8.GetBytes("short")), CancellationToken.None);
 
         Assert.Equal(DownloadResult.Changed, result);
         Assert.Empty(Directory.GetFileSystemEntries(_dir.Replica));
@@ -64,7 +72,7 @@ public sealed class FileDownloaderTests : IDisposable
     [Fact]
     public async Task A_file_gone_from_the_master_is_skipped()
     {
-        var result = await _downloader.DownloadAsync("missing", _dir.InReplica("missing"), Expect([1, 2, 3]), CancellationToken.None);
+        var result = await _downloader.DownloadAsync("missing", Expect([1, 2, 3]), CancellationToken.None);
 
         Assert.Equal(DownloadResult.NotFound, result);
         Assert.Empty(Directory.GetFileSystemEntries(_dir.Replica));
@@ -77,7 +85,7 @@ public sealed class FileDownloaderTests : IDisposable
         var content = Encoding.UTF8.GetBytes("now a file");
         _master.Put("p", content);
 
-        var result = await _downloader.DownloadAsync("p", _dir.InReplica("p"), Expect(content), CancellationToken.None);
+        var result = await _downloader.DownloadAsync("p", Expect(content), CancellationToken.None);
 
         Assert.Equal(DownloadResult.Written, result);
         Assert.Equal("now a file", await File.ReadAllTextAsync(_dir.InReplica("p")));
@@ -88,7 +96,7 @@ public sealed class FileDownloaderTests : IDisposable
     {
         _master.Put("empty", []);
 
-        var result = await _downloader.DownloadAsync("empty", _dir.InReplica("empty"), Expect([]), CancellationToken.None);
+        var result = await _downloader.DownloadAsync("empty", Expect([]), CancellationToken.None);
 
         Assert.Equal(DownloadResult.Written, result);
         Assert.Equal(0, new FileInfo(_dir.InReplica("empty")).Length);

@@ -16,14 +16,18 @@ internal sealed class InMemoryMasterFiles : IMasterFileSource
 
     public void Put(string path, byte[] content) => _files[path] = content;
 
-    public async Task<MasterFile?> OpenReadAsync(string path, CancellationToken cancellationToken)
+    /// <summary>Answers like nginx asked for the first <paramref name="size"/> bytes: a longer file yields that prefix (206), a shorter one nothing (416).</summary>
+    public async Task<MasterFile?> OpenReadAsync(string path, long size, CancellationToken cancellationToken)
     {
         Opened.Enqueue(path);
         if (Gate is { } gate)
             await gate.Task.WaitAsync(cancellationToken);
-        return _files.TryGetValue(path, out var content)
-            ? new MasterFile(new MemoryStream(content, writable: false), content.Length)
-            : null;
+        if (!_files.TryGetValue(path, out var content))
+            return null;
+        if (size > 0 && content.Length < size)
+            return new MasterFile(Stream.Null, content.Length);
+        var length = size > 0 ? (int)size : content.Length;
+        return new MasterFile(new MemoryStream(content, 0, length, writable: false), length);
     }
 
     public static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));

@@ -144,4 +144,78 @@ public class ReconcilePlannerTests
         Assert.Equal(["b/" + WireNames.TempFilePrefix + "9"], plan.TempFiles.Select(entry => entry.Path));
         Assert.All(plan.Deletes, entry => Assert.StartsWith(dir.Replica + "/", entry.FullPath));
     }
+
+    private static SnapshotEntry Link(string path, string target, DateTimeOffset? mtime = null) =>
+        new() { Path = path, Target = target, Mtime = mtime ?? Mtime };
+
+    private static LocalEntry LocalLink(string path, string target, DateTimeOffset? mtime = null) =>
+        new(path, "/replica/" + path, LocalKind.Link, Mtime: mtime ?? Mtime, Target: target);
+
+    [Fact]
+    public void Links_are_made_when_missing_or_different_and_kept_when_equal()
+    {
+        var plan = ReconcilePlanner.Plan(
+            [Link("same", "t"), Link("missing", "t"), Link("retargeted", "new"), Link("touched", "t", Mtime.AddSeconds(1))],
+            [LocalLink("same", "t"), LocalLink("retargeted", "old"), LocalLink("touched", "t")]);
+
+        Assert.Equal(1, plan.Kept);
+        Assert.Equal(["missing", "retargeted", "touched"], plan.Symlinks.Select(entry => entry.Path));
+        // A link is replaced by rename, atomically: no delete first.
+        Assert.Empty(plan.Deletes);
+        Assert.Empty(plan.Downloads);
+    }
+
+    [Fact]
+    public void A_local_link_where_the_master_has_a_file_or_dir_is_replaced_and_vice_versa()
+    {
+        var plan = ReconcilePlanner.Plan(
+            [File("was-link"), Dir("dir-was-link"), Link("was-file", "t"), Link("was-dir", "t")],
+            [LocalLink("was-link", "t"), LocalLink("dir-was-link", "t"), LocalFile("was-file"), LocalDir("was-dir"), LocalFile("was-dir/inner")]);
+
+        Assert.Equal(["dir-was-link", "was-dir", "was-file", "was-link"], plan.Deletes.Select(entry => entry.Path));
+        Assert.Equal(["was-link"], plan.Downloads.Select(entry => entry.Path));
+        Assert.Equal(["dir-was-link"], plan.Mkdirs);
+        Assert.Equal(["was-dir", "was-file"], plan.Symlinks.Select(entry => entry.Path));
+    }
+
+    [Fact]
+    public void A_file_with_its_content_but_another_mode_is_only_chmodded_and_dirs_get_their_mode()
+    {
+        var plan = ReconcilePlanner.Plan(
+            [File("same") with { Mode = 0x1A4 }, File("chmod") with { Mode = 0x1ED }, File("no-mode"), Dir("d") with { Mode = 0x1C0 }, Dir("new") with { Mode = 0x1E8 },
+                File("changed", 11) with { Mode = 0x180 }],
+            [LocalFile("same") with { Mode = 0x1A4 }, LocalFile("chmod") with { Mode = 0x1A4 }, LocalFile("no-mode") with { Mode = 0x1FF }, LocalDir("d") with { Mode = 0x1ED },
+                LocalFile("changed")]);
+
+        Assert.Equal(2, plan.Kept);
+        Assert.Equal([new ModeChange("chmod", 0x1ED), new ModeChange("d", 0x1C0), new ModeChange("new", 0x1E8)], plan.ModeChanges);
+        Assert.Equal(["changed"], plan.Downloads.Select(entry => entry.Path));
+        Assert.Equal(0x180, plan.Downloads[0].Mode);
+        Assert.Equal(["new"], plan.Mkdirs);
+    }
+
+    [Fact]
+    public void Scanning_records_links_modes_and_nanosecond_mtimes_without_following_links()
+    {
+        using var dir = new TempDirectory();
+        var outside = Path.Combine(dir.Root, "outside");
+        Directory.CreateDirectory(outside);
+        System.IO.File.WriteAllText(Path.Combine(outside, "secret"), "x");
+        dir.WriteFile("f", "0123456789");
+        System.IO.File.CreateSymbolicLink(dir.InReplica("out"), outside);
+        System.IO.File.CreateSymbolicLink(dir.InReplica(WireNames.TempFilePrefix + "1"), "t");
+        using var replica = new ReplicaDirectory(dir.Replica);
+
+        var scan = replica.Scan();
+        var link = Assert.Single(scan, entry => entry.Path == "out");
+        var plan = ReconcilePlanner.Plan([Link("out", outside) with { Mtime = link.Mtime }], scan);
+
+        Assert.Equal((LocalKind.Link, outside), (link.Kind, link.Target));
+        Assert.Equal(DiskTime.Mtime(dir.InReplica("out")), link.Mtime);
+        Assert.Equal(DiskTime.Mtime(dir.InReplica("f")), scan.Single(entry => entry.Path == "f").Mtime);
+        Assert.DoesNotContain(scan, entry => entry.Path.StartsWith("out/", StringComparison.Ordinal));
+        Assert.Equal(1, plan.Kept);
+        Assert.Equal([WireNames.TempFilePrefix + "1"], plan.TempFiles.Select(entry => entry.Path));
+        Assert.Equal(1, replica.DeleteTempFiles());
+    }
 }
