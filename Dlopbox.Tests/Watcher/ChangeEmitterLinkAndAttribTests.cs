@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Dlopbox.Contracts;
 using Dlopbox.FileSystem;
+using Dlopbox.Tests.Deployment;
 using Dlopbox.Watcher;
 using Dlopbox.Watcher.Changes;
 using Dlopbox.Watcher.FileSystem;
@@ -221,5 +222,40 @@ public sealed class ChangeEmitterLinkAndAttribTests : IDisposable
         Assert.True(FileStatus.TryLstat(_tree.M("target"), out var target));
         Assert.Equal(new HashedFile(10, target.Mtime, TempTree.Sha("0123456789"), target),
             await hasher.HashAsync("target", target, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_link_whose_target_is_not_utf8_is_skipped()
+    {
+        var result = Tool.Run("bash", ["-c", "ln -s $'bad\\xff' \"$0\"", _tree.M("bad")]);
+        Assert.Equal(0, result.ExitCode);
+        File.CreateSymbolicLink(_tree.M("good"), "fine");
+
+        Assert.Equal(["good"], (await Apply(ChangeOp.Rescan.Instance, Dirty("bad"))).Select(c => c.Path));
+    }
+
+    [Fact]
+    public async Task Everything_the_emitter_sends_passes_the_interfaces_checks()
+    {
+        _tree.Write("d/f", "content");
+        File.CreateSymbolicLink(_tree.M("d/link"), "f");
+        var changes = await Apply(ChangeOp.Rescan.Instance);
+        File.SetUnixFileMode(_tree.M("d/f"), UnixFileMode.UserRead);
+        File.SetUnixFileMode(_tree.M("d"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        FileTimes.SetMtime(_tree.M("d/link"), new FileTime(1_000_000_000, 1));
+        changes.AddRange(await Apply(Dirty("d/f"), Dirty("d"), Dirty("d/link")));
+        FileTimes.SetMtime(_tree.M("d/f"), new FileTime(1_000_000_000, 2));
+        Directory.Move(_tree.M("d"), _tree.M("e"));
+        File.Move(_tree.M("e/link"), _tree.M("e/link2"));
+        File.Move(_tree.M("e/f"), _tree.M("e/g"));
+        changes.AddRange(await Apply(new ChangeOp.Move("d", "e"), new ChangeOp.Move("e/link", "e/link2"), new ChangeOp.Move("e/f", "e/g"),
+            Dirty("e/g"), new ChangeOp.Delete("e")));
+
+        Assert.Equal(
+            [ChangeKind.Mkdir, ChangeKind.Write, ChangeKind.Symlink, ChangeKind.Attrib, ChangeKind.Attrib, ChangeKind.Symlink,
+                ChangeKind.Move, ChangeKind.Move, ChangeKind.Move, ChangeKind.Attrib, ChangeKind.Delete],
+            changes.Select(c => c.Kind));
+        var batch = new EventBatch { Source = "test", Events = changes };
+        Assert.Empty(Dlopbox.Interface.Api.EventBatchValidator.Validate(batch, maxFileSize: 1 << 20));
     }
 }
