@@ -80,4 +80,23 @@ public sealed class WatcherStateStoreTests : IDisposable
         Assert.Contains(result.Failures!, f => f.Contains("Token", StringComparison.Ordinal));
         Assert.True(new WatcherOptionsValidator().Validate(null, _tree.Options()).Succeeded);
     }
+
+    [Fact]
+    public void The_options_validator_checks_the_write_timings_and_the_symlink_mode()
+    {
+        var options = _tree.Options();
+        options.CreateSettleTime = TimeSpan.Zero;
+        options.QuietPeriod = TimeSpan.FromSeconds(2);
+        options.MaxWriteDelay = TimeSpan.FromSeconds(1);
+        options.Symlinks = (SymlinkMode)7;
+
+        var failures = new WatcherOptionsValidator().Validate(null, options).Failures!.ToList();
+
+        Assert.Contains(failures, f => f.Contains("CreateSettleTime", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("MaxWriteDelay", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("Symlinks", StringComparison.Ordinal));
+        Assert.Equal(SymlinkMode.Mirror, _tree.Options().Symlinks);
+        Assert.Equal((TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)),
+            (_tree.Options().CreateSettleTime, _tree.Options().QuietPeriod, _tree.Options().MaxWriteDelay));
+    }
 }
