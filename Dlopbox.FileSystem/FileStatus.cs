@@ -33,7 +33,7 @@ public readonly record struct FileStatus(
 
     public bool IsDir => Kind == EntryKind.Directory;
 
-    private const uint Wanted = Statx.STATX_TYPE | Statx.STATX_MODE | Statx.STATX_NLINK | Statx.STATX_SIZE
+    internal const uint Wanted = Statx.STATX_TYPE | Statx.STATX_MODE | Statx.STATX_NLINK | Statx.STATX_SIZE
         | Statx.STATX_MTIME | Statx.STATX_CTIME | Statx.STATX_INO;
 
     /// <summary>lstat of <paramref name="fullPath"/>; false when it does not exist or cannot be reached (ENOENT, ENOTDIR, EACCES).</summary>

@@ -12,6 +12,16 @@ internal enum WatchMode
     Polling,
 }
 
+/// <summary>What the watcher does with symbolic links in the master dir; it never follows them either way.</summary>
+internal enum SymlinkMode
+{
+    /// <summary>Sent as links (their target string), so replicas hold the same links.</summary>
+    Mirror,
+
+    /// <summary>Left out of the sync, as FIFOs and sockets are.</summary>
+    Skip,
+}
+
 /// <summary>Configuration section <c>Watcher</c> (environment: <c>Watcher__MasterDir</c> …).</summary>
 internal sealed class WatcherOptions
 {
@@ -41,6 +51,20 @@ internal sealed class WatcherOptions
 
     /// <summary>How long a stopping watcher keeps trying to deliver what is pending.</summary>
     public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// inotify: how long a file that appeared with IN_CREATE alone waits for an IN_MODIFY or IN_CLOSE_WRITE
+    /// before it is sent as complete (a linkat'd O_TMPFILE never gets either).
+    /// </summary>
+    public TimeSpan CreateSettleTime { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>inotify: a file written without being closed (logs, databases) is sent once it had no write for this long.</summary>
+    public TimeSpan QuietPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>inotify: and at the latest this long after its first unsent write, even if writes never pause.</summary>
+    public TimeSpan MaxWriteDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    public SymlinkMode Symlinks { get; set; } = SymlinkMode.Mirror;
 
     /// <summary>Absolute <see cref="MasterDir"/> without a trailing '/'.</summary>
     public string MasterRoot => Path.TrimEndingDirectorySeparator(Path.GetFullPath(MasterDir));
@@ -79,6 +103,14 @@ internal sealed class WatcherOptionsValidator : IValidateOptions<WatcherOptions>
             failures.Add("Watcher:Source must not be empty.");
         if (options.ShutdownDrainTimeout < TimeSpan.Zero)
             failures.Add("Watcher:ShutdownDrainTimeout must not be negative.");
+        if (options.CreateSettleTime <= TimeSpan.Zero)
+            failures.Add("Watcher:CreateSettleTime must be positive.");
+        if (options.QuietPeriod <= TimeSpan.Zero)
+            failures.Add("Watcher:QuietPeriod must be positive.");
+        if (options.MaxWriteDelay < options.QuietPeriod)
+            failures.Add("Watcher:MaxWriteDelay must be at least Watcher:QuietPeriod.");
+        if (!Enum.IsDefined(options.Symlinks))
+            failures.Add($"Watcher:Symlinks must be {SymlinkMode.Mirror} or {SymlinkMode.Skip}.");
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -26,12 +26,17 @@ public sealed class ChangeEmitterTests : IDisposable
         var full = _tree.M(relative);
         if (Directory.Exists(full))
         {
-            _emitter.Told.Apply(FileChange.Mkdir(relative));
+            _emitter.Told.Apply(FileChange.Mkdir(relative, Mode(relative)));
             return;
         }
         var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(full)));
-        _emitter.Told.Apply(FileChange.Write(relative, new FileInfo(full).Length, DiskTime.Mtime(full), sha));
+        _emitter.Told.Apply(FileChange.Write(relative, new FileInfo(full).Length, DiskTime.Mtime(full), sha, Mode(relative)));
     }
+
+    /// <summary>The permission bits of <paramref name="relative"/> (what the umask gave it).</summary>
+    private int Mode(string relative) => DiskTime.Permissions(_tree.M(relative));
+
+    private FileTime Mtime(string relative) => DiskTime.Mtime(_tree.M(relative));
 
     private async Task<List<FileChange>> Apply(params ChangeOp[] ops)
     {
@@ -51,10 +56,10 @@ public sealed class ChangeEmitterTests : IDisposable
 
         Assert.Equal(
             [
-                FileChange.Mkdir("a"),
-                FileChange.Mkdir("empty"),
-                FileChange.Mkdir("a/b"),
-                FileChange.Write("a/b/f", 1, DiskTime.Mtime(_tree.M("a/b/f")), sha),
+                FileChange.Mkdir("a", Mode("a")),
+                FileChange.Mkdir("empty", Mode("empty")),
+                FileChange.Mkdir("a/b", Mode("a/b")),
+                FileChange.Write("a/b/f", 1, Mtime("a/b/f"), sha, Mode("a/b/f")),
             ],
             changes);
     }
@@ -77,8 +82,8 @@ public sealed class ChangeEmitterTests : IDisposable
 
         Assert.Equal(
             [
-                FileChange.Write("modified", 11, DiskTime.Mtime(_tree.M("modified")), sha),
-                FileChange.Write("dir/created", 2, DiskTime.Mtime(_tree.M("dir/created")), created),
+                FileChange.Write("modified", 11, Mtime("modified"), sha, Mode("modified")),
+                FileChange.Write("dir/created", 2, Mtime("dir/created"), created, Mode("dir/created")),
                 FileChange.Delete("dir/deleted", isDir: false),
             ],
             changes);
@@ -96,8 +101,8 @@ public sealed class ChangeEmitterTests : IDisposable
 
         Assert.Equal(
             [
-                FileChange.Mkdir("new"),
-                FileChange.MoveFile("old/name", "new/name", 18, DiskTime.Mtime(_tree.M("new/name")), sha),
+                FileChange.Mkdir("new", Mode("new")),
+                FileChange.MoveFile("old/name", "new/name", 18, Mtime("new/name"), sha, Mode("new/name")),
                 FileChange.Delete("old", isDir: true),
             ],
             changes);
@@ -116,7 +121,7 @@ public sealed class ChangeEmitterTests : IDisposable
         Dlopbox.FileSystem.FileTimes.SetMtime(_tree.M("f"), mtime); // same size, same mtime, other bytes
 
         Assert.Empty(await Apply(ChangeOp.Rescan.Instance, new ChangeOp.Dirty("f")));
-        Assert.Equal([FileChange.Write("f", 4, mtime, sha)], await Apply(new ChangeOp.Dirty("f", Force: true)));
+        Assert.Equal([FileChange.Write("f", 4, mtime, sha, Mode("f"))], await Apply(new ChangeOp.Dirty("f", Force: true)));
     }
 
     [Fact]
@@ -127,7 +132,7 @@ public sealed class ChangeEmitterTests : IDisposable
         File.Delete(_tree.M("x"));
         Directory.CreateDirectory(_tree.M("x"));
 
-        Assert.Equal([FileChange.Delete("x", isDir: false), FileChange.Mkdir("x")], await Apply(new ChangeOp.Dirty("x")));
+        Assert.Equal([FileChange.Delete("x", isDir: false), FileChange.Mkdir("x", Mode("x"))], await Apply(new ChangeOp.Dirty("x")));
     }
 
     [Fact]
@@ -150,8 +155,8 @@ public sealed class ChangeEmitterTests : IDisposable
         Assert.Equal(
             [
                 FileChange.MoveDir("d", "e"),
-                FileChange.Mkdir("elsewhere"),
-                FileChange.Write("elsewhere/g", 3, DiskTime.Mtime(_tree.M("elsewhere/g")), fresh),
+                FileChange.Mkdir("elsewhere", Mode("elsewhere")),
+                FileChange.Write("elsewhere/g", 3, Mtime("elsewhere/g"), fresh, Mode("elsewhere/g")),
             ],
             changes);
         Assert.True(_emitter.Told.TryGet("e/f", out var moved));
@@ -159,13 +164,15 @@ public sealed class ChangeEmitterTests : IDisposable
     }
 
     [Fact]
-    public async Task A_symlink_in_place_of_a_known_file_is_a_delete()
+    public async Task A_symlink_in_place_of_a_known_file_deletes_the_file_first()
     {
         _tree.Write("f", "x");
         Known("f");
         File.Delete(_tree.M("f"));
         File.CreateSymbolicLink(_tree.M("f"), "/etc/hostname");
 
-        Assert.Equal([FileChange.Delete("f", isDir: false)], await Apply(new ChangeOp.Dirty("f", Force: true)));
+        Assert.Equal(
+            [FileChange.Delete("f", isDir: false), FileChange.Symlink("f", "/etc/hostname", Mtime("f"))],
+            await Apply(new ChangeOp.Dirty("f", Force: true)));
     }
 }

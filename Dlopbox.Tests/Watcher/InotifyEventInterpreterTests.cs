@@ -1,3 +1,5 @@
+using Dlopbox.Contracts;
+using Dlopbox.FileSystem;
 using Dlopbox.Watcher.Changes;
 using Dlopbox.Watcher.Sources.Inotify;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -29,11 +31,19 @@ public class InotifyEventInterpreterTests
         }
 
         public void RootLost(InotifyMask mask) => Calls.Add("root lost");
+
+        /// <summary>What lstat shows per path; missing ones are gone.</summary>
+        public Dictionary<string, FileStatus> Disk { get; } = [];
+
+        public bool TryLstat(string path, out FileStatus status) => Disk.TryGetValue(path, out status);
     }
+
+    private static FileStatus Status(EntryKind kind, uint links = 1) => new(kind, 0, default, default, 0x1A4, 7, 1, links);
 
     private readonly WatchTable _watches = new();
     private readonly FakeHost _host = new();
     private readonly HeldChanges _held = new();
+    private readonly ManualTimeProvider _time = new();
     private readonly InotifyEventInterpreter _interpreter;
 
     public InotifyEventInterpreterTests()
@@ -41,7 +51,18 @@ public class InotifyEventInterpreterTests
         _watches.Add(Root, "");
         _watches.Add(DirD, "d");
         _watches.Add(DirDSub, "d/sub");
-        _interpreter = new InotifyEventInterpreter(_watches, _host, NullLogger.Instance);
+        Writes = new WriteQuietTracker(_time, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+        _interpreter = new InotifyEventInterpreter(_watches, _host, Writes, NullLogger.Instance);
+    }
+
+    private WriteQuietTracker Writes { get; }
+
+    /// <summary>Moves the clock on and returns what the tracker then releases.</summary>
+    private List<ChangeOp> After(TimeSpan elapsed)
+    {
+        _time.Advance(elapsed);
+        Writes.TakeDue(_held);
+        return _held.TakeResolved();
     }
 
     private void Read(params InotifyEvent[] events)
@@ -172,5 +193,115 @@ public class InotifyEventInterpreterTests
         Assert.False(_watches.TryGetPath(DirD, out _));
         Assert.True(_watches.TryGetPath(DirDSub, out _));
         Assert.Equal(["root lost"], _host.Calls);
+    }
+
+    [Fact]
+    public void A_hard_link_or_a_symlink_is_complete_at_once()
+    {
+        _host.Disk["linked"] = Status(EntryKind.File, links: 2);
+        _host.Disk["d/link"] = Status(EntryKind.Symlink);
+        _host.Disk["fifo"] = Status(EntryKind.Other);
+
+        Read(E(Root, InotifyMask.Create, "linked"), E(DirD, InotifyMask.Create, "link"), E(Root, InotifyMask.Create, "fifo"));
+
+        Assert.Equal([new ChangeOp.Dirty("linked", Force: true), new ChangeOp.Dirty("d/link")], _held.TakeResolved());
+        Assert.Equal(0, Writes.Count);
+    }
+
+    [Fact]
+    public void A_created_file_without_writes_is_sent_after_the_settle_time()
+    {
+        _host.Disk["tmpfile"] = Status(EntryKind.File);
+
+        Read(E(Root, InotifyMask.Create, "tmpfile"));
+
+        Assert.Empty(_held.TakeResolved());
+        Assert.Equal(TimeSpan.FromMilliseconds(250), Writes.UntilNextDue());
+        Assert.Empty(After(TimeSpan.FromMilliseconds(249)));
+        Assert.Equal([new ChangeOp.Dirty("tmpfile", Force: true)], After(TimeSpan.FromMilliseconds(1)));
+        Assert.Null(Writes.UntilNextDue());
+    }
+
+    [Fact]
+    public void A_created_file_that_is_written_and_closed_is_reported_by_its_close_only()
+    {
+        _host.Disk["f"] = Status(EntryKind.File);
+
+        Read(E(Root, InotifyMask.Create, "f"), E(Root, InotifyMask.Modify, "f"), E(Root, InotifyMask.CloseWrite, "f"));
+
+        Assert.Equal([new ChangeOp.Dirty("f", Force: true)], _held.TakeResolved());
+        Assert.Empty(After(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void A_file_written_without_close_is_sent_after_the_quiet_period()
+    {
+        _host.Disk["log"] = Status(EntryKind.File);
+        Read(E(Root, InotifyMask.Create, "log"));
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        Read(E(Root, InotifyMask.Modify, "log"));
+
+        // The settle time no longer applies once it is written: one quiet second after the last write.
+        Assert.Empty(After(TimeSpan.FromMilliseconds(600)));
+        Read(E(Root, InotifyMask.Modify, "log"));
+        Assert.Empty(After(TimeSpan.FromMilliseconds(999)));
+        Assert.Equal([new ChangeOp.Dirty("log", Force: true)], After(TimeSpan.FromMilliseconds(1)));
+
+        // A later write starts again.
+        Read(E(Root, InotifyMask.Modify, "log"));
+        Assert.Equal([new ChangeOp.Dirty("log", Force: true)], After(TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public void A_file_written_without_pause_is_sent_at_the_max_delay()
+    {
+        var sent = new List<TimeSpan>();
+        var elapsed = TimeSpan.Zero;
+        for (var i = 0; i < 120; i++)
+        {
+            Read(E(DirD, InotifyMask.Modify, "busy"));
+            elapsed += TimeSpan.FromMilliseconds(100);
+            if (After(TimeSpan.FromMilliseconds(100)).Count > 0)
+                sent.Add(elapsed);
+        }
+
+        Assert.Equal([TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10)], sent);
+    }
+
+    [Fact]
+    public void Attribute_changes_look_at_the_path_unless_it_is_being_written()
+    {
+        Read(E(Root, InotifyMask.Attrib, "chmodded"), E(Root, InotifyMask.Attrib | InotifyMask.IsDir, "d"));
+        Assert.Equal([new ChangeOp.Dirty("chmodded"), new ChangeOp.Dirty("d")], _held.TakeResolved());
+
+        Read(E(Root, InotifyMask.Modify, "open"), E(Root, InotifyMask.Attrib, "open"));
+        Assert.Empty(_held.TakeResolved());
+    }
+
+    [Fact]
+    public void Tracked_writes_follow_moves_and_end_with_deletes()
+    {
+        Read(
+            E(DirDSub, InotifyMask.Modify, "a"),
+            E(DirD, InotifyMask.Modify, "b"),
+            E(Root, InotifyMask.Modify, "c"),
+            E(Root, InotifyMask.Modify, "gone"),
+            E(Root, InotifyMask.Modify, "e-old"));
+        Read(
+            E(Root, InotifyMask.MovedFrom | InotifyMask.IsDir, "d", cookie: 1),
+            E(Root, InotifyMask.MovedTo | InotifyMask.IsDir, "e", cookie: 1),
+            E(Root, InotifyMask.MovedFrom, "c", cookie: 2),
+            E(DirD, InotifyMask.MovedTo, "c2", cookie: 2),
+            E(Root, InotifyMask.Delete, "gone"),
+            E(Root, InotifyMask.MovedFrom, "e-old", cookie: 3));
+        _interpreter.ExpireUnpairedMoves(_held);
+        _held.TakeResolved();
+
+        // "c" moved into d, which is "e" by then; "gone" and "e-old" (moved out) are not tracked any more.
+        var released = After(TimeSpan.FromSeconds(1)).Cast<ChangeOp.Dirty>().OrderBy(o => o.Path, StringComparer.Ordinal).ToList();
+        Assert.Equal(
+            [new ChangeOp.Dirty("e/b", Force: true), new ChangeOp.Dirty("e/c2", Force: true), new ChangeOp.Dirty("e/sub/a", Force: true)],
+            released);
+        Assert.Equal(0, Writes.Count);
     }
 }

@@ -1,4 +1,5 @@
 using Dlopbox.Contracts;
+using Dlopbox.FileSystem;
 using Dlopbox.Watcher;
 using Dlopbox.Watcher.Changes;
 using Dlopbox.Watcher.FileSystem;
@@ -8,6 +9,7 @@ using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Tests.Watcher;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")] // Unix file modes; dlopbox runs on Linux
 public sealed class PollingWatcherTests : IDisposable
 {
     private readonly TempTree _tree = new();
@@ -47,5 +49,67 @@ public sealed class PollingWatcherTests : IDisposable
 
         File.Delete(_tree.M("polled.txt"));
         await watcher.Sink.WaitForAsync(c => c.Contains(FileChange.Delete("polled.txt", isDir: false)));
+    }
+
+    private PollingWatcher Poller()
+    {
+        var options = Options.Create(_tree.Options(WatchMode.Polling));
+        var scanner = new TreeScanner(options, NullLogger<TreeScanner>.Instance);
+        return new PollingWatcher(new PendingChanges(), scanner, options, NullLogger<PollingWatcher>.Instance);
+    }
+
+    [Fact]
+    public async Task Symlinks_and_modes_are_polled_and_links_need_no_second_look()
+    {
+        _tree.Write("f", "x");
+        using var poller = Poller();
+        await poller.StartAsync(CancellationToken.None);
+        Assert.Equal([new ChangeOp.Dirty("f")], poller.Poll());
+
+        File.CreateSymbolicLink(_tree.M("link"), "f");
+        Assert.Equal([new ChangeOp.Dirty("link")], poller.Poll()); // made in one step: no stability wait
+        Assert.Empty(poller.Poll());
+
+        File.Delete(_tree.M("link"));
+        File.CreateSymbolicLink(_tree.M("link"), "elsewhere");
+        File.SetUnixFileMode(_tree.M("f"), UnixFileMode.UserRead);
+        Assert.Equal([new ChangeOp.Dirty("link")], poller.Poll()); // the chmod waits one interval, as content does
+        // Same size and mtime, but the ctime moved: forced, so the emitter hashes rather than trusting them.
+        Assert.Equal([new ChangeOp.Dirty("f", Force: true)], poller.Poll());
+        Assert.Empty(poller.Poll());
+    }
+
+    [Fact]
+    public async Task A_swap_of_two_same_size_files_within_one_tick_is_seen_end_to_end()
+    {
+        var shaA = _tree.Write("a", "AAAA");
+        var shaB = _tree.Write("b", "BBBB");
+        var tick = new FileTime(1_650_000_000, 5);
+        FileTimes.SetMtime(_tree.M("a"), tick);
+        FileTimes.SetMtime(_tree.M("b"), tick);
+        await using var watcher = await WatcherHarness.StartAsync(_tree, WatchMode.Polling);
+        Assert.Equal(2, watcher.Sink.Changes.Count);
+
+        File.Move(_tree.M("a"), _tree.M("t"));
+        File.Move(_tree.M("b"), _tree.M("a"));
+        File.Move(_tree.M("t"), _tree.M("b"));
+
+        await watcher.Sink.WaitForAsync(c => c.Any(x => x is { Kind: ChangeKind.Write, Path: "a" } && x.Sha256 == shaB)
+            && c.Any(x => x is { Kind: ChangeKind.Write, Path: "b" } && x.Sha256 == shaA), from: 2);
+    }
+
+    [Fact]
+    public async Task The_polling_core_sends_links_and_attribs()
+    {
+        _tree.Write("f", "same");
+        await using var watcher = await WatcherHarness.StartAsync(_tree, WatchMode.Polling);
+        var mark = watcher.Sink.Changes.Count;
+
+        Directory.CreateSymbolicLink(_tree.M("to-dir"), "/etc");
+        File.SetUnixFileMode(_tree.M("f"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var changes = await watcher.Sink.WaitForAsync(c => c.Contains(FileChange.Symlink("to-dir", "/etc", DiskTime.Mtime(_tree.M("to-dir"))))
+            && c.Contains(FileChange.Attrib("f", isDir: false, 0x180, DiskTime.Mtime(_tree.M("f")))), mark);
+        Assert.DoesNotContain(changes, c => c.Kind == ChangeKind.Write);
     }
 }

@@ -33,6 +33,31 @@ public sealed class WatcherStateStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Modes_links_and_stamps_survive_and_an_older_state_still_loads()
+    {
+        var store = new WatcherStateStore(Options.Create(_tree.Options()), NullLogger<WatcherStateStore>.Instance);
+        var index = new TreeIndex();
+        var mtime = new FileTime(1_700_000_000, 123_456_789);
+        index.Apply(FileChange.Mkdir("dir", 0x1ED));
+        index.Apply(FileChange.Write("dir/f", 3, mtime, new string('c', 64), 0x180));
+        index.Apply(FileChange.Symlink("dir/link", "../elsewhere", mtime));
+        index.Apply(FileChange.Write("zero-mode", 0, mtime, new string('d', 64), 0));
+        index.Set("dir/f", index.All().Single(e => e.Key == "dir/f").Value with { Inode = 42, Ctime = new FileTime(5, 6) });
+
+        await store.SaveAsync(index, CancellationToken.None);
+        Assert.Equal(index.All(), (await store.LoadAsync(CancellationToken.None)).All());
+
+        // Written before modes, links and stamps existed: those are unknown, not zero.
+        await File.WriteAllTextAsync(store.StatePath,
+            "{\"version\":1,\"entries\":[{\"p\":\"d\",\"d\":true},{\"p\":\"d/f\",\"s\":3,\"m\":\"2026-01-02T03:04:05.000000001Z\",\"h\":\"" + new string('e', 64) + "\"}]}");
+        var old = (await store.LoadAsync(CancellationToken.None)).All().ToDictionary(e => e.Key, e => e.Value);
+        Assert.Equal(IndexEntry.Directory, old["d"]);
+        Assert.Equal(IndexEntry.File(3, new FileTime(1767323045, 1), new string('e', 64)), old["d/f"]);
+        Assert.Null(old["d/f"].Mode);
+        Assert.Equal(0UL, old["d/f"].Inode);
+    }
+
+    [Fact]
     public async Task An_unreadable_state_means_sending_everything_again()
     {
         var store = new WatcherStateStore(Options.Create(_tree.Options()), NullLogger<WatcherStateStore>.Instance);
@@ -54,5 +79,24 @@ public sealed class WatcherStateStoreTests : IDisposable
         Assert.Contains(result.Failures!, f => f.Contains("StateDir", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.Contains("Token", StringComparison.Ordinal));
         Assert.True(new WatcherOptionsValidator().Validate(null, _tree.Options()).Succeeded);
+    }
+
+    [Fact]
+    public void The_options_validator_checks_the_write_timings_and_the_symlink_mode()
+    {
+        var options = _tree.Options();
+        options.CreateSettleTime = TimeSpan.Zero;
+        options.QuietPeriod = TimeSpan.FromSeconds(2);
+        options.MaxWriteDelay = TimeSpan.FromSeconds(1);
+        options.Symlinks = (SymlinkMode)7;
+
+        var failures = new WatcherOptionsValidator().Validate(null, options).Failures!.ToList();
+
+        Assert.Contains(failures, f => f.Contains("CreateSettleTime", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("MaxWriteDelay", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("Symlinks", StringComparison.Ordinal));
+        Assert.Equal(SymlinkMode.Mirror, _tree.Options().Symlinks);
+        Assert.Equal((TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)),
+            (_tree.Options().CreateSettleTime, _tree.Options().QuietPeriod, _tree.Options().MaxWriteDelay));
     }
 }

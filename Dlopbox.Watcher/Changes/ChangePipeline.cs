@@ -115,6 +115,8 @@ internal sealed partial class ChangePipeline(
 
     private async Task SaveAsync(CancellationToken cancellationToken)
     {
+        // Inode and ctime are known only to the emitter, which looked at the disk: take them where the content agrees.
+        Acknowledged.AdoptStamps(emitter.Told);
         try
         {
             await store.SaveAsync(Acknowledged, cancellationToken);

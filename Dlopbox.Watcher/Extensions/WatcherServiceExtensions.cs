@@ -5,6 +5,7 @@ using Dlopbox.Watcher.Sending;
 using Dlopbox.Watcher.Sources;
 using Dlopbox.Watcher.Sources.Inotify;
 using Dlopbox.Watcher.State;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Polly;
 
@@ -22,6 +23,7 @@ internal static class WatcherServiceExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<WatcherOptions>, WatcherOptionsValidator>();
 
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<WatcherState>();
         builder.Services.AddSingleton<WatcherTelemetry>();
         builder.Services.AddSingleton<TreeScanner>();

@@ -1,31 +1,36 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 
 namespace Dlopbox.Watcher.FileSystem;
 
-/// <summary>Streaming SHA-256 of a file's bytes, read sequentially with a 1 MiB buffer.</summary>
+/// <summary>Streaming SHA-256 of the first bytes of an open file, read sequentially with a 1 MiB buffer.</summary>
 internal static class FileHasher
 {
     private const int BufferSize = 1 << 20;
 
-    /// <summary>Lower-case hex SHA-256 and the number of bytes hashed. Throws when the file cannot be read.</summary>
-    public static async Task<(string Sha256, long Length)> HashAsync(string fullPath, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lower-case hex SHA-256 of the first <paramref name="length"/> bytes, or null when the file ends
+    /// before them (it shrank). Bytes past <paramref name="length"/> are never read: a file growing
+    /// meanwhile still gives the hash of the prefix that was measured.
+    /// </summary>
+    public static async Task<string?> HashPrefixAsync(SafeFileHandle file, long length, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
-            // bufferSize 0: our own buffer is the only one; FileShare lets writers carry on while we read.
-            await using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read,
-                FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan | FileOptions.Asynchronous);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long length = 0;
-            int read;
-            while ((read = await stream.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken)) > 0)
+            long offset = 0;
+            while (offset < length)
             {
+                var wanted = (int)Math.Min(BufferSize, length - offset);
+                var read = await RandomAccess.ReadAsync(file, buffer.AsMemory(0, wanted), offset, cancellationToken);
+                if (read == 0)
+                    return null;
                 hash.AppendData(buffer, 0, read);
-                length += read;
+                offset += read;
             }
-            return (Convert.ToHexStringLower(hash.GetHashAndReset()), length);
+            return Convert.ToHexStringLower(hash.GetHashAndReset());
         }
         finally
         {

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Dlopbox.Watcher.FileSystem;
 
-/// <summary>The few libc calls .NET does not expose: inotify, poll, and statx (which reports the file type).</summary>
+/// <summary>The few libc calls .NET does not expose: inotify and poll (lstat lives in Dlopbox.FileSystem).</summary>
 internal static unsafe partial class Libc
 {
     private const string Library = "libc";
@@ -45,29 +45,4 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial int close(int fd);
-
-    [LibraryImport(Library, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int statx(int dirFd, string path, int flags, uint mask, StatxBuffer* buffer);
-
-    public const int AT_FDCWD = -100;
-    public const int AT_SYMLINK_NOFOLLOW = 0x100;
-    public const uint STATX_TYPE = 0x1;
-    public const uint STATX_MTIME = 0x40;
-    public const uint STATX_SIZE = 0x200;
-
-    public const ushort S_IFMT = 0xF000;
-    public const ushort S_IFDIR = 0x4000;
-    public const ushort S_IFREG = 0x8000;
-    public const ushort S_IFLNK = 0xA000;
-
-    /// <summary>struct statx: the same layout on every Linux architecture, unlike struct stat.</summary>
-    [StructLayout(LayoutKind.Explicit, Size = 256)]
-    public struct StatxBuffer
-    {
-        [FieldOffset(0)] public uint Mask;
-        [FieldOffset(28)] public ushort Mode;
-        [FieldOffset(40)] public ulong Size;
-        [FieldOffset(112)] public long MtimeSeconds;
-        [FieldOffset(120)] public uint MtimeNanoseconds;
-    }
 }

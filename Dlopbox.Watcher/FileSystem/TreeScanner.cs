@@ -1,17 +1,19 @@
 using System.Collections.Concurrent;
 using System.IO.Enumeration;
 using Dlopbox.Contracts;
+using Dlopbox.FileSystem;
 using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Watcher.FileSystem;
 
-/// <summary>One file or directory found by a walk of the master tree.</summary>
-internal readonly record struct ScannedEntry(string Path, DiskEntry Disk);
+/// <summary>One file, directory or symlink found by a walk of the master tree; <paramref name="Target"/> only for a symlink.</summary>
+internal readonly record struct ScannedEntry(string Path, FileStatus Disk, string? Target = null);
 
 /// <summary>
-/// Walks the master tree the way every part of the watcher must see it: symlinks, FIFOs and the like are
-/// never followed nor reported, reserved names (<see cref="WireNames.ReservedNamePrefix"/>) and paths that
-/// break <see cref="PathRules"/> are skipped.
+/// Walks the master tree the way every part of the watcher must see it: symlinks are never followed (with
+/// <see cref="SymlinkMode.Mirror"/> they are reported as links, with their target), FIFOs and the like are
+/// never reported, reserved names (<see cref="WireNames.ReservedNamePrefix"/>) and paths that break
+/// <see cref="PathRules"/> are skipped.
 /// </summary>
 internal sealed partial class TreeScanner(IOptions<WatcherOptions> options, ILogger<TreeScanner> logger)
 {
@@ -29,6 +31,8 @@ internal sealed partial class TreeScanner(IOptions<WatcherOptions> options, ILog
     private readonly ConcurrentDictionary<string, byte> _loggedSkips = new(StringComparer.Ordinal);
 
     public string Root { get; } = options.Value.MasterRoot;
+
+    public bool MirrorsSymlinks { get; } = options.Value.Symlinks == SymlinkMode.Mirror;
 
     public string FullPath(string relative) => relative.Length == 0 ? Root : Root + "/" + relative;
 
@@ -48,11 +52,14 @@ internal sealed partial class TreeScanner(IOptions<WatcherOptions> options, ILog
             foreach (var name in ListNames(dir))
             {
                 var path = PathRules.Combine(dir, name);
-                if (!IsSyncable(path) || Probe(path) is not { Kind: DiskKind.File or DiskKind.Directory } disk)
+                if (!IsSyncable(path) || Probe(path) is not { } disk)
                     continue;
                 if (disk.IsDir)
                     subdirs.Add(path);
-                yield return new ScannedEntry(path, disk);
+                if (disk.Kind is EntryKind.File or EntryKind.Directory)
+                    yield return new ScannedEntry(path, disk);
+                else if (disk.Kind == EntryKind.Symlink && MirrorsSymlinks && ReadLinkTarget(path, disk) is { } target)
+                    yield return new ScannedEntry(path, disk, target);
             }
             for (var i = subdirs.Count - 1; i >= 0; i--)
                 pending.Push(subdirs[i]);
@@ -78,13 +85,13 @@ internal sealed partial class TreeScanner(IOptions<WatcherOptions> options, ILog
         }
     }
 
-    /// <summary>What the path is now (symlinks and FIFOs included, logged once as never synced), or null when it is missing.</summary>
-    public DiskEntry? Probe(string path)
+    /// <summary>What the path is now (symlinks and FIFOs included; what is never synced is logged once), or null when it is missing.</summary>
+    public FileStatus? Probe(string path)
     {
-        DiskEntry disk;
+        FileStatus disk;
         try
         {
-            if (!FileStat.TryLstat(FullPath(path), out disk))
+            if (!FileStatus.TryLstat(FullPath(path), out disk))
             {
                 if (path.Contains('\uFFFD', StringComparison.Ordinal))
                     LogSkipOnce(path, "its name is not valid UTF-8", warn: true);
@@ -98,14 +105,42 @@ internal sealed partial class TreeScanner(IOptions<WatcherOptions> options, ILog
         }
         switch (disk.Kind)
         {
-            case DiskKind.Symlink:
-                LogSkipOnce(path, "it is a symlink (never followed nor synced)", warn: false);
+            case EntryKind.Symlink when !MirrorsSymlinks:
+                LogSkipOnce(path, "it is a symlink (Watcher:Symlinks is Skip)", warn: false);
                 break;
-            case DiskKind.Other:
+            case EntryKind.Other:
                 LogSkipOnce(path, "it is not a regular file nor a directory", warn: false);
                 break;
         }
         return disk;
+    }
+
+    /// <summary>
+    /// The target string of the symlink at <paramref name="path"/> that lstat saw as <paramref name="disk"/>,
+    /// as readlink gives it (never followed); null when it is gone or was replaced since (its own event
+    /// explains it), or when the target is empty or not valid UTF-8 (it could not be sent as it is; logged once).
+    /// </summary>
+    public string? ReadLinkTarget(string path, FileStatus disk)
+    {
+        string? target;
+        try
+        {
+            target = new FileInfo(FullPath(path)).LinkTarget;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        // readlink has no fd form for a link: a second lstat shows it is still the link that was seen.
+        if (target is null || !FileStatus.TryLstat(FullPath(path), out var after)
+            || after.Kind != EntryKind.Symlink || after.Inode != disk.Inode || after.Mtime != disk.Mtime)
+            return null;
+        if (target.Length == 0 || target.Contains('\uFFFD', StringComparison.Ordinal))
+        {
+            LogSkipOnce(path, "its symlink target is empty or not valid UTF-8", warn: true);
+            return null;
+        }
+        return target;
     }
 
     /// <summary>False for reserved names and for paths that are not valid on the wire (logged once).</summary>

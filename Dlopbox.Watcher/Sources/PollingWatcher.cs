@@ -1,3 +1,4 @@
+using Dlopbox.FileSystem;
 using Dlopbox.Watcher.Changes;
 using Dlopbox.Watcher.FileSystem;
 using Microsoft.Extensions.Options;
@@ -6,8 +7,11 @@ namespace Dlopbox.Watcher.Sources;
 
 /// <summary>
 /// For file systems without inotify (Docker Desktop bind mounts, network shares): walks the tree every
-/// <see cref="WatcherOptions.PollInterval"/>. A file is reported only once its size and mtime held still for
-/// one interval, so files being written do not ship half-done; vanished paths are deletes.
+/// <see cref="WatcherOptions.PollInterval"/> and compares what inotify would tell apart: kind, size, mtime,
+/// mode, inode, ctime and link target. A file is reported only once it held still for one interval, so
+/// files being written do not ship half-done; dirs and symlinks (made in one step) at once; vanished paths
+/// are deletes. When only the inode or ctime moved (a swap of two same-size files within one timestamp
+/// tick), the Dirty is forced so the emitter hashes rather than trusting size and mtime.
 /// </summary>
 internal sealed partial class PollingWatcher(
     PendingChanges pending,
@@ -18,13 +22,13 @@ internal sealed partial class PollingWatcher(
     private readonly TimeSpan _interval = options.Value.PollInterval;
 
     // What the previous poll saw, and what this watcher last reported per path.
-    private Dictionary<string, DiskEntry> _previous = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, DiskEntry> _reported = new(StringComparer.Ordinal);
+    private Dictionary<string, ScannedEntry> _previous = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ScannedEntry> _reported = new(StringComparer.Ordinal);
 
     public Task<TreeCount> StartAsync(CancellationToken cancellationToken)
     {
         _previous = Snapshot();
-        var dirs = _previous.Values.Count(e => e.IsDir);
+        var dirs = _previous.Values.Count(e => e.Disk.IsDir);
         return Task.FromResult(new TreeCount(dirs, _previous.Count - dirs));
     }
 
@@ -58,21 +62,20 @@ internal sealed partial class PollingWatcher(
             deletedDir = path;
         }
 
-        foreach (var (path, disk) in current)
+        foreach (var (path, entry) in current)
         {
-            var reported = _reported.TryGetValue(path, out var r) ? r : (DiskEntry?)null;
-            if (disk.IsDir)
+            var reported = _reported.TryGetValue(path, out var r) ? r : (ScannedEntry?)null;
+            if (reported is { } known && SameAsReported(known, entry))
+                continue;
+            var force = false;
+            if (entry.Disk.Kind == EntryKind.File)
             {
-                if (reported is { IsDir: true })
-                    continue;
+                if (!(_previous.TryGetValue(path, out var before) && SameAsReported(before, entry)))
+                    continue; // not yet stable for one interval
+                force = reported is { Disk.Kind: EntryKind.File } k && k.Disk.Size == entry.Disk.Size && k.Disk.Mtime == entry.Disk.Mtime;
             }
-            else if (reported is { } known && known.SameContentStamp(disk)
-                || !(_previous.TryGetValue(path, out var before) && before.SameContentStamp(disk)))
-            {
-                continue; // unchanged since reported, or not yet stable for one interval
-            }
-            ops.Add(new ChangeOp.Dirty(path));
-            _reported[path] = disk;
+            ops.Add(new ChangeOp.Dirty(path, force));
+            _reported[path] = entry;
         }
 
         _previous = current;
@@ -81,12 +84,19 @@ internal sealed partial class PollingWatcher(
         return ops;
     }
 
-    private Dictionary<string, DiskEntry> Snapshot()
+    /// <summary>Nothing a replica would see differently, and no sign of other bytes behind the same size and mtime.</summary>
+    private static bool SameAsReported(ScannedEntry known, ScannedEntry now) =>
+        known.Disk.Kind == now.Disk.Kind && known.Disk.Permissions == now.Disk.Permissions && known.Target == now.Target
+        && (now.Disk.IsDir
+            || (known.Disk.Size == now.Disk.Size && known.Disk.Mtime == now.Disk.Mtime && known.Disk.Inode == now.Disk.Inode
+                && known.Disk.Ctime == now.Disk.Ctime));
+
+    private Dictionary<string, ScannedEntry> Snapshot()
     {
         // Insertion order is walk order (parents first), which Poll relies on for new dirs.
-        var snapshot = new Dictionary<string, DiskEntry>(StringComparer.Ordinal);
-        foreach (var (path, disk) in scanner.Walk(""))
-            snapshot[path] = disk;
+        var snapshot = new Dictionary<string, ScannedEntry>(StringComparer.Ordinal);
+        foreach (var entry in scanner.Walk(""))
+            snapshot[entry.Path] = entry;
         return snapshot;
     }
 

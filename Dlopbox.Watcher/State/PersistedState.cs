@@ -8,12 +8,21 @@ internal sealed record PersistedState(
     [property: JsonPropertyName("version")] int Version,
     [property: JsonPropertyName("entries")] IEnumerable<PersistedEntry> Entries);
 
+/// <summary>
+/// One path: a dir (<c>d</c>), a symlink (<c>l</c>, its target) or else a file. Fields a state written by an
+/// older watcher lacks read as unknown: mode <c>o</c>, inode <c>i</c> and ctime <c>c</c> (those two are
+/// watcher-local, for rescans).
+/// </summary>
 internal sealed record PersistedEntry(
     [property: JsonPropertyName("p")] string Path,
     [property: JsonPropertyName("d")] bool IsDir = false,
     [property: JsonPropertyName("s")] long Size = 0,
     [property: JsonPropertyName("m")] FileTime? Mtime = null,
-    [property: JsonPropertyName("h")] string? Sha256 = null);
+    [property: JsonPropertyName("h")] string? Sha256 = null,
+    [property: JsonPropertyName("l")] string? Target = null,
+    [property: JsonPropertyName("o")] int? Mode = null,
+    [property: JsonPropertyName("i")] ulong Inode = 0,
+    [property: JsonPropertyName("c")] FileTime? Ctime = null);
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
 [JsonSerializable(typeof(PersistedState))]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dlopbox.Contracts;
+using Dlopbox.FileSystem;
 using Dlopbox.Watcher.Changes;
 using Microsoft.Extensions.Options;
 
@@ -38,9 +39,10 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
             {
                 if (!PathRules.IsValid(entry.Path))
                     continue;
-                index.Set(entry.Path, entry.IsDir
-                    ? IndexEntry.Directory
-                    : IndexEntry.File(entry.Size, entry.Mtime ?? default, entry.Sha256 ?? ""));
+                var known = entry.IsDir ? IndexEntry.Dir(entry.Mode)
+                    : entry.Target is { } target ? IndexEntry.Symlink(target, entry.Mtime ?? default)
+                    : IndexEntry.File(entry.Size, entry.Mtime ?? default, entry.Sha256 ?? "", entry.Mode);
+                index.Set(entry.Path, known with { Inode = entry.Inode, Ctime = entry.Ctime });
             }
             LogLoaded(index.Count, StatePath);
         }
@@ -56,9 +58,7 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
     public async Task SaveAsync(TreeIndex acknowledged, CancellationToken cancellationToken)
     {
         var temp = StatePath + ".tmp";
-        var state = new PersistedState(FormatVersion, acknowledged.All().Select(e => e.Value.IsDir
-            ? new PersistedEntry(e.Key, IsDir: true)
-            : new PersistedEntry(e.Key, Size: e.Value.Size, Mtime: e.Value.Mtime, Sha256: e.Value.Sha256)));
+        var state = new PersistedState(FormatVersion, acknowledged.All().Select(e => ToPersisted(e.Key, e.Value)));
         await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
         {
             await JsonSerializer.SerializeAsync(stream, state, WatcherStateJsonContext.Default.PersistedState, cancellationToken);
@@ -67,6 +67,14 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
         }
         File.Move(temp, StatePath, overwrite: true);
     }
+
+    private static PersistedEntry ToPersisted(string path, IndexEntry entry) => entry.Kind switch
+    {
+        EntryKind.Directory => new PersistedEntry(path, IsDir: true, Mode: entry.Mode, Inode: entry.Inode, Ctime: entry.Ctime),
+        EntryKind.Symlink => new PersistedEntry(path, Mtime: entry.Mtime, Target: entry.Target, Inode: entry.Inode, Ctime: entry.Ctime),
+        _ => new PersistedEntry(path, Size: entry.Size, Mtime: entry.Mtime, Sha256: entry.Sha256, Mode: entry.Mode,
+            Inode: entry.Inode, Ctime: entry.Ctime),
+    };
 
     [LoggerMessage(LogLevel.Information, "No watcher state at {StatePath}: everything in the master dir will be sent")]
     private partial void LogNoState(string statePath);

@@ -1,4 +1,5 @@
 using Dlopbox.Contracts;
+using Dlopbox.FileSystem;
 using Dlopbox.Watcher.Changes;
 
 namespace Dlopbox.Watcher.Sources.Inotify;
@@ -17,14 +18,19 @@ internal interface IWatchHost
 
     /// <summary>The master dir itself was deleted or moved.</summary>
     void RootLost(InotifyMask mask);
+
+    /// <summary>lstat of a path in the tree; false when it is gone.</summary>
+    bool TryLstat(string path, out FileStatus status);
 }
 
 /// <summary>
 /// Turns inotify events into <see cref="ChangeOp"/>s. IN_MOVED_FROM and IN_MOVED_TO pair by cookie into a
 /// move; a MOVED_FROM not paired within its own read or the next one moved out of the tree (a delete); a
-/// MOVED_TO without a MOVED_FROM moved in (a create of all it holds). Used by one thread.
+/// MOVED_TO without a MOVED_FROM moved in (a create of all it holds). Content is reported on IN_CLOSE_WRITE;
+/// files that never get one (written by a process that keeps them open, hard-linked in, linkat'd) are left
+/// to the <see cref="WriteQuietTracker"/>. Used by one thread.
 /// </summary>
-internal sealed partial class InotifyEventInterpreter(WatchTable watches, IWatchHost host, ILogger logger)
+internal sealed partial class InotifyEventInterpreter(WatchTable watches, IWatchHost host, WriteQuietTracker writes, ILogger logger)
 {
     private sealed class UnpairedMove(uint cookie, string path, bool isDir, long slot)
     {
@@ -84,13 +90,50 @@ internal sealed partial class InotifyEventInterpreter(WatchTable watches, IWatch
             _unpaired.Add(new UnpairedMove(e.Cookie, path, e.IsDir, held.Reserve()));
         else if (e.Has(InotifyMask.MovedTo))
             MovedTo(e, path, held);
+        else if (e.Has(InotifyMask.Modify))
+            writes.Modified(path); // the hot path of a write burst: a dictionary update, nothing more
         else if (e.Has(InotifyMask.CloseWrite))
+        {
+            writes.Closed(path);
             held.Add(new ChangeOp.Dirty(path, Force: true));
+        }
         else if (e.Has(InotifyMask.Delete))
+        {
+            writes.Deleted(path, e.IsDir);
             held.Add(new ChangeOp.Delete(path));
-        else if (e.Has(InotifyMask.Create) && e.IsDir)
+        }
+        else if (e.Has(InotifyMask.Create))
+            Created(e, path, held);
+        else if (e.Has(InotifyMask.Attrib) && !writes.IsTracked(path))
+            held.Add(new ChangeOp.Dirty(path)); // chmod, touch, link count: the emitter compares mode, mtime, ctime
+    }
+
+    /// <summary>
+    /// IN_CREATE. A symlink is complete at once, and so is a file with more than one link (link(2): git's
+    /// objects, cp -al). Any other file is being written, or was linkat'd from an O_TMPFILE: the tracker
+    /// sends it after the settle time unless a write or a close says more.
+    /// </summary>
+    private void Created(InotifyEvent e, string path, HeldChanges held)
+    {
+        if (e.IsDir)
+        {
             host.AddTree(path, held);
-        // IN_CREATE of a file: nothing until IN_CLOSE_WRITE, so partial files never ship.
+            return;
+        }
+        if (!host.TryLstat(path, out var status))
+            return; // gone already: its IN_DELETE or IN_MOVED_FROM follows
+        switch (status.Kind)
+        {
+            case EntryKind.Symlink:
+                held.Add(new ChangeOp.Dirty(path));
+                break;
+            case EntryKind.File when status.LinkCount > 1:
+                held.Add(new ChangeOp.Dirty(path, Force: true));
+                break;
+            case EntryKind.File:
+                writes.Created(path);
+                break;
+        }
     }
 
     /// <summary>Ends one read(2): moves from an earlier read still unpaired are moves out of the tree.</summary>
@@ -126,6 +169,7 @@ internal sealed partial class InotifyEventInterpreter(WatchTable watches, IWatch
         if (index < 0)
         {
             // Moved in from outside the tree (or from a name we skip): everything under it is new.
+            writes.Deleted(path, e.IsDir);
             if (e.IsDir)
                 host.AddTree(path, held);
             else
@@ -134,6 +178,7 @@ internal sealed partial class InotifyEventInterpreter(WatchTable watches, IWatch
         }
         var from = _unpaired[index];
         _unpaired.RemoveAt(index);
+        writes.Moved(from.Path, path, from.IsDir);
         held.Resolve(from.Slot, null);
         held.Add(new ChangeOp.Move(from.Path, path));
         if (from.IsDir)
@@ -148,6 +193,7 @@ internal sealed partial class InotifyEventInterpreter(WatchTable watches, IWatch
 
     private void MovedOut(UnpairedMove move, HeldChanges held)
     {
+        writes.Deleted(move.Path, move.IsDir);
         held.Resolve(move.Slot, new ChangeOp.Delete(move.Path));
         if (move.IsDir)
             host.RemoveTree(move.Path);

@@ -6,6 +6,7 @@ internal enum InotifyMask : uint
 {
     None = 0,
     Modify = 0x2,
+    Attrib = 0x4,
     CloseWrite = 0x8,
     MovedFrom = 0x40,
     MovedTo = 0x80,
@@ -22,9 +23,10 @@ internal enum InotifyMask : uint
     IsDir = 0x4000_0000,
 
     /// <summary>
-    /// What every directory watch asks for. Content is reported only on CloseWrite or MovedTo, never on
-    /// Create or Modify (that is how partial files ship); Create is needed to watch new dirs at once.
+    /// What every directory watch asks for. Content is reported on CloseWrite or MovedTo; Modify and
+    /// Create only start a wait for the file to go quiet (see WriteQuietTracker), Create also watches new
+    /// dirs at once; Attrib reports chmod and touch.
     /// </summary>
-    DirectoryWatch = CloseWrite | Create | Delete | MovedFrom | MovedTo | DeleteSelf | MoveSelf
+    DirectoryWatch = Modify | Attrib | CloseWrite | Create | Delete | MovedFrom | MovedTo | DeleteSelf | MoveSelf
         | OnlyDir | DontFollow | ExcludeUnlinked,
 }

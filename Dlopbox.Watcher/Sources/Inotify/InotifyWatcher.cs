@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Dlopbox.FileSystem;
 using Dlopbox.Watcher.Changes;
 using Dlopbox.Watcher.FileSystem;
 using Microsoft.Extensions.Options;
@@ -8,8 +9,9 @@ namespace Dlopbox.Watcher.Sources.Inotify;
 
 /// <summary>
 /// Watches the master dir with inotify, one watch per directory, on a dedicated thread: poll(2) with a short
-/// timeout (so a stop is noticed), read(2) everything the kernel has queued, interpret it, and release the
-/// resulting ops to <see cref="PendingChanges"/> at once, without any debounce. Queue overflow leads to a
+/// timeout (so a stop is noticed, and woken in time for the nearest deadline of the <see cref="WriteQuietTracker"/>),
+/// read(2) everything the kernel has queued, interpret it, and release the resulting ops to
+/// <see cref="PendingChanges"/> at once, without any debounce. Queue overflow leads to a
 /// full rescan; running out of watches (ENOSPC) to periodic rescans, so nothing is ever silently lost.
 /// </summary>
 internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
@@ -26,21 +28,24 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
     private readonly ILogger<InotifyWatcher> _logger;
     private readonly WatchTable _watches = new();
     private readonly HeldChanges _held = new();
+    private readonly WriteQuietTracker _writes;
     private readonly InotifyEventInterpreter _interpreter;
     private readonly TimeSpan? _rescanInterval;
     private readonly TimeSpan _degradedRescanInterval;
-    private int _fd = -1;
+    private readonly InotifyFd _fd = new();
     private bool _watchLimitReached;
     private long _lastRescanTimestamp;
 
     public InotifyWatcher(PendingChanges pending, TreeScanner scanner, WatcherState state, IOptions<WatcherOptions> options,
-        ILogger<InotifyWatcher> logger)
+        ILogger<InotifyWatcher> logger, TimeProvider? timeProvider = null)
     {
         _pending = pending;
         _scanner = scanner;
         _state = state;
         _logger = logger;
-        _interpreter = new InotifyEventInterpreter(_watches, this, logger);
+        var o = options.Value;
+        _writes = new WriteQuietTracker(timeProvider ?? TimeProvider.System, o.CreateSettleTime, o.QuietPeriod, o.MaxWriteDelay);
+        _interpreter = new InotifyEventInterpreter(_watches, this, _writes, logger);
         _rescanInterval = options.Value.RescanInterval is { } interval && interval > TimeSpan.Zero ? interval : null;
         _degradedRescanInterval = options.Value.PollInterval;
     }
@@ -50,13 +55,7 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
 
     public Task<TreeCount> StartAsync(CancellationToken cancellationToken)
     {
-        _fd = Libc.inotify_init1(Libc.IN_NONBLOCK | Libc.IN_CLOEXEC);
-        if (_fd < 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            throw new IOException($"inotify_init1 failed: {Marshal.GetPInvokeErrorMessage(errno)}"
-                + (errno == 24 ? " (raise fs.inotify.max_user_instances)" : ""), errno);
-        }
+        _fd.Open();
         if (!TryAddWatch("", out _))
             throw new IOException($"Cannot watch the master dir {_scanner.Root}.");
         var count = WatchBelow("", held: null, cancellationToken);
@@ -68,7 +67,7 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         Task.Factory.StartNew(() => ReadLoop(stoppingToken), stoppingToken,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    private unsafe void ReadLoop(CancellationToken stoppingToken)
+    private void ReadLoop(CancellationToken stoppingToken)
     {
         var buffer = GC.AllocateUninitializedArray<byte>(ReadBufferSize, pinned: true);
         var events = new List<InotifyEvent>();
@@ -76,11 +75,10 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var waitMs = _interpreter.HasUnpairedMoves ? MovePairingWindowMs : IdlePollMs;
-                if (WaitReadable(waitMs))
+                if (_fd.WaitReadable(WaitMs()))
                 {
                     // Drain what the kernel has queued, one read(2) at a time (pairing counts reads).
-                    while (ReadOnce(buffer, events))
+                    while (_fd.ReadOnce(buffer, events))
                     {
                         foreach (var e in events)
                             _interpreter.Interpret(e, _held);
@@ -92,14 +90,26 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
                 {
                     _interpreter.ExpireUnpairedMoves(_held);
                 }
+                _writes.TakeDue(_held);
                 RescanWhenDue();
                 Release();
             }
         }
         finally
         {
-            CloseFd();
+            _fd.Dispose();
         }
+    }
+
+    /// <summary>
+    /// How long poll(2) may wait: the move pairing window (a timeout ends it, so it is never cut short; a
+    /// deadline is at most that late), else up to the tracker's nearest deadline.
+    /// </summary>
+    private int WaitMs()
+    {
+        if (_interpreter.HasUnpairedMoves)
+            return MovePairingWindowMs;
+        return _writes.UntilNextDue() is { } due ? (int)Math.Min(IdlePollMs, Math.Ceiling(due.TotalMilliseconds)) : IdlePollMs;
     }
 
     /// <summary>Hands the resolved ops to <see cref="PendingChanges"/>; this is the flush, no timer involved.</summary>
@@ -118,39 +128,6 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         if (!_watchLimitReached)
             EnsureWatched("", _held); // the safety net covers watches, too
         _held.Add(ChangeOp.Rescan.Instance);
-    }
-
-    private unsafe bool WaitReadable(int timeoutMs)
-    {
-        var pollFd = new Libc.PollFd { Fd = _fd, Events = Libc.POLLIN };
-        var ready = Libc.poll(&pollFd, 1, timeoutMs);
-        if (ready < 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == Libc.EINTR)
-                return false;
-            throw new IOException($"poll on the inotify fd failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
-        }
-        return ready > 0;
-    }
-
-    /// <summary>One read(2); false when the kernel had nothing more.</summary>
-    private unsafe bool ReadOnce(byte[] buffer, List<InotifyEvent> events)
-    {
-        nint read;
-        fixed (byte* pointer = buffer)
-            read = Libc.read(_fd, pointer, (nuint)buffer.Length);
-        if (read < 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno is Libc.EAGAIN or Libc.EINTR)
-                return false;
-            throw new IOException($"read on the inotify fd failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
-        }
-        if (read == 0)
-            return false;
-        InotifyEventParser.Parse(buffer.AsSpan(0, (int)read), events);
-        return true;
     }
 
     void IWatchHost.AddTree(string path, HeldChanges held)
@@ -180,7 +157,7 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
     void IWatchHost.RemoveTree(string path)
     {
         foreach (var wd in _watches.RemoveTree(path))
-            Libc.inotify_rm_watch(_fd, wd); // the watch stays on the inode, which now lives outside the tree
+            _fd.RemoveWatch(wd); // the watch stays on the inode, which now lives outside the tree
     }
 
     void IWatchHost.Resync(HeldChanges held)
@@ -192,11 +169,24 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         WatchBelow("", held: null, CancellationToken.None);
         // inotify_add_watch returns the existing descriptor for a dir already watched: only the others go.
         foreach (var wd in stale.Where(wd => !_watches.TryGetPath(wd, out _)))
-            Libc.inotify_rm_watch(_fd, wd);
+            _fd.RemoveWatch(wd);
         held.Add(ChangeOp.Rescan.Instance);
     }
 
     void IWatchHost.RootLost(InotifyMask mask) => LogRootLost(_scanner.Root, mask);
+
+    bool IWatchHost.TryLstat(string path, out FileStatus status)
+    {
+        try
+        {
+            return FileStatus.TryLstat(_scanner.FullPath(path), out status);
+        }
+        catch (IOException)
+        {
+            status = default;
+            return false; // unreachable now; the rescan looks again
+        }
+    }
 
     /// <summary>Watches every dir below <paramref name="path"/>; adds a Dirty for every entry when <paramref name="held"/> is given.</summary>
     private TreeCount WatchBelow(string path, HeldChanges? held, CancellationToken cancellationToken)
@@ -224,13 +214,12 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         wd = -1;
         if (_watchLimitReached)
             return false;
-        wd = Libc.inotify_add_watch(_fd, _scanner.FullPath(path), (uint)InotifyMask.DirectoryWatch);
+        wd = _fd.AddWatch(_scanner.FullPath(path), InotifyMask.DirectoryWatch, out var errno);
         if (wd >= 0)
         {
             _watches.Add(wd, path);
             return true;
         }
-        var errno = Marshal.GetLastPInvokeError();
         switch (errno)
         {
             case Libc.ENOSPC:
@@ -247,14 +236,7 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         return false;
     }
 
-    private void CloseFd()
-    {
-        var fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0)
-            Libc.close(fd);
-    }
-
-    public void Dispose() => CloseFd();
+    public void Dispose() => _fd.Dispose();
 
     [LoggerMessage(LogLevel.Error,
         "inotify watch limit reached after {Watches} watches: raise fs.inotify.max_user_watches (e.g. `sysctl fs.inotify.max_user_watches=524288`). "

@@ -1,0 +1,74 @@
+using Dlopbox.Contracts;
+using Dlopbox.FileSystem;
+using Dlopbox.Watcher.FileSystem;
+
+namespace Dlopbox.Watcher.Changes;
+
+/// <summary>
+/// A version of a file: <see cref="Size"/> bytes with this hash, as they were at <see cref="Mtime"/>.
+/// <see cref="Disk"/> is the lstat taken before hashing (its inode and ctime are recorded, its mode sent).
+/// </summary>
+internal readonly record struct HashedFile(long Size, FileTime Mtime, string Sha256, FileStatus Disk);
+
+/// <summary>
+/// Hashes a file without ever reading a torn version as final, and without going through a symlink: it
+/// opens with O_NOFOLLOW, checks that what it opened is the regular file lstat saw (same inode), hashes
+/// exactly the size lstat saw, then looks again:
+/// <list type="bullet">
+/// <item>size, mtime and ctime unchanged: that is the version;</item>
+/// <item>the file grew (an append): the hashed prefix is the version, with the size and mtime seen before
+/// hashing. A replica fetches exactly that many bytes (an HTTP Range) and checks the hash, so a prefix
+/// that changed meanwhile is never applied; the writes that grew it report the file again;</item>
+/// <item>it shrank, was rewritten in place or replaced: nothing (its events, or the next poll, report it).</item>
+/// </list>
+/// </summary>
+internal sealed partial class StableHasher(TreeScanner scanner, ILogger logger)
+{
+    public async Task<HashedFile?> HashAsync(string path, FileStatus before, CancellationToken cancellationToken)
+    {
+        var fullPath = scanner.FullPath(path);
+        string? sha256;
+        try
+        {
+            using var file = NoFollowFile.TryOpenRead(fullPath);
+            if (file is null)
+                return null; // gone, or a symlink now: the op that explains it is queued
+            var opened = NoFollowFile.Status(file);
+            if (opened.Kind != EntryKind.File || opened.Inode != before.Inode || opened.Device != before.Device)
+            {
+                LogChangedWhileHashing(path, "it was replaced");
+                return null;
+            }
+            sha256 = await FileHasher.HashPrefixAsync(file, before.Size, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogUnreadable(path, ex.Message);
+            return null;
+        }
+
+        if (sha256 is null || !FileStatus.TryLstat(fullPath, out var after) || after.Kind != EntryKind.File
+            || after.Inode != before.Inode || after.Size < before.Size)
+        {
+            LogChangedWhileHashing(path, "it shrank or was replaced");
+            return null;
+        }
+        if (after.Size == before.Size && (after.Mtime != before.Mtime || after.Ctime != before.Ctime))
+        {
+            LogChangedWhileHashing(path, "it was rewritten in place");
+            return null;
+        }
+        if (after.Size > before.Size)
+            LogSendingPrefix(path, before.Size, after.Size);
+        return new HashedFile(before.Size, before.Mtime, sha256, before);
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Cannot read {Path}: {Reason}")]
+    private partial void LogUnreadable(string path, string reason);
+
+    [LoggerMessage(LogLevel.Debug, "{Path} changed while it was hashed ({Reason}); its next event reports it")]
+    private partial void LogChangedWhileHashing(string path, string reason);
+
+    [LoggerMessage(LogLevel.Debug, "{Path} grew from {Hashed} to {Now} bytes while it was hashed: sending the hashed prefix as its version")]
+    private partial void LogSendingPrefix(string path, long hashed, long now);
+}
