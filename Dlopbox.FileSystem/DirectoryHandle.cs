@@ -11,7 +11,7 @@ namespace Dlopbox.FileSystem;
 /// </summary>
 public sealed class DirectoryHandle : SafeHandleMinusOneIsInvalid
 {
-    private const int PathFlags = Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC;
+    private static readonly int PathFlags = Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC;
 
     public DirectoryHandle()
         : base(ownsHandle: true)
@@ -50,6 +50,19 @@ public sealed class DirectoryHandle : SafeHandleMinusOneIsInvalid
         if (fd < 0)
             throw Errno.ToException("openat", name, Marshal.GetLastPInvokeError());
         return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>
+    /// Opens the regular file <paramref name="name"/> to read; null when it is missing or a link (never followed).
+    /// O_NONBLOCK: a FIFO put there meanwhile cannot block the caller.
+    /// </summary>
+    public SafeFileHandle? TryOpenRead(string name)
+    {
+        var fd = Call(dir => Libc.OpenAt(dir, name, Libc.O_RDONLY | Libc.O_NOFOLLOW | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0));
+        if (fd >= 0)
+            return new SafeFileHandle(fd, ownsHandle: true);
+        var errno = Marshal.GetLastPInvokeError();
+        return errno is Errno.ENOENT or Errno.ENOTDIR or Errno.ELOOP ? null : throw Errno.ToException("openat", name, errno);
     }
 
     /// <summary>mkdirat; returns 0 or the errno (EEXIST when anything is there). The umask applies to <paramref name="mode"/>.</summary>

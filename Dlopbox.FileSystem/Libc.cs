@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Dlopbox.FileSystem;
 
 /// <summary>
-/// The *at calls of glibc (x86-64 and arm64 Linux share these constants), declared once. Every path
-/// argument is a single name relative to a directory fd, so no call here resolves a path through a link.
+/// The *at calls of glibc, declared once. Every path argument is a single name relative to a directory fd,
+/// so no call here resolves a path through a link.
 /// </summary>
 internal static unsafe partial class Libc
 {
@@ -12,10 +12,14 @@ internal static unsafe partial class Libc
     public const int O_WRONLY = 0x1;
     public const int O_CREAT = 0x40;
     public const int O_EXCL = 0x80;
-    public const int O_DIRECTORY = 0x10000;
-    public const int O_NOFOLLOW = 0x20000;
+    public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
     public const int O_PATH = 0x200000;
+
+    // Not the same on every architecture: arm and arm64 have their own fcntl.h values for these two.
+    private static readonly bool IsArm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
+    public static readonly int O_DIRECTORY = IsArm ? 0x4000 : 0x10000;
+    public static readonly int O_NOFOLLOW = IsArm ? 0x8000 : 0x20000;
 
     public const int AT_REMOVEDIR = 0x200;
 

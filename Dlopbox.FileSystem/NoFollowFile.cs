@@ -10,15 +10,6 @@ namespace Dlopbox.FileSystem;
 /// </summary>
 public static unsafe partial class NoFollowFile
 {
-    private const int O_RDONLY = 0;
-    private const int O_NONBLOCK = 0x800;
-    private const int O_CLOEXEC = 0x80000;
-
-    // Not the same on every architecture: arm and arm64 have their own fcntl.h values.
-    private static readonly int O_NOFOLLOW = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm
-        ? 0x8000
-        : 0x20000;
-
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags, int mode);
 
@@ -28,7 +19,7 @@ public static unsafe partial class NoFollowFile
     /// </summary>
     public static SafeFileHandle? TryOpenRead(string fullPath)
     {
-        var fd = Open(fullPath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+        var fd = Open(fullPath, Libc.O_RDONLY | Libc.O_NOFOLLOW | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
         if (fd >= 0)
             return new SafeFileHandle(fd, ownsHandle: true);
         var errno = Marshal.GetLastPInvokeError();

@@ -119,7 +119,9 @@ internal sealed partial class DownloadScheduler : IDisposable
                         break;
                     }
                     _pacer.RecordFetchStart(download.Path);
-                    if (expected.Mtime is { } mtime && _replica.Compare(download.Path, expected.Size, mtime, expected.Mode) is var state and not ContentState.Differs)
+                    if (expected.Mtime is { } mtime
+                        && await _replica.CompareAsync(download.Path, expected.Size, mtime, expected.Mode, expected.Sha256, abandon) is var state
+                        and not ContentState.Differs)
                     {
                         // Same bytes by size and mtime; a chmod is all a mode change needs.
                         if (state == ContentState.ModeDiffers)

@@ -43,13 +43,25 @@ internal sealed class ReplicaDirectory(string root) : IDisposable
         return entry is not null && entry.Parent.TryLstat(entry.Name, out var status) ? KindOf(status) : LocalKind.None;
     }
 
-    /// <summary>Whether a regular file is at <paramref name="path"/> with this size and mtime (and mode, when given).</summary>
-    public ContentState Compare(string path, long size, FileTime mtime, int? mode)
+    /// <summary>
+    /// Whether a regular file is at <paramref name="path"/> with this size and mtime (and mode, when given).
+    /// With <paramref name="sha256"/>, a file whose size and mtime match is also hashed: two files of one size
+    /// swapped within one timestamp tick keep their sizes and mtimes, and only their bytes tell them apart.
+    /// Hashing a local file costs far less than the download it saves, and only runs when the metadata matches.
+    /// </summary>
+    public async Task<ContentState> CompareAsync(string path, long size, FileTime mtime, int? mode, string? sha256,
+        CancellationToken cancellationToken)
     {
         using var entry = _root.Open(path, createParents: false);
         if (entry is null || !entry.Parent.TryLstat(entry.Name, out var status)
             || status.Kind != EntryKind.File || status.Size != size || status.Mtime != mtime)
             return ContentState.Differs;
+        if (sha256 is not null)
+        {
+            using var file = entry.Parent.TryOpenRead(entry.Name);
+            if (file is null || !string.Equals(await FileHasher.HashPrefixAsync(file, size, cancellationToken), sha256, StringComparison.OrdinalIgnoreCase))
+                return ContentState.Differs;
+        }
         return mode is { } wanted && status.Permissions != wanted ? ContentState.ModeDiffers : ContentState.Current;
     }
 

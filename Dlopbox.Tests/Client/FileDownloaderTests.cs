@@ -41,8 +41,21 @@ public sealed class FileDownloaderTests : IDisposable
         Assert.Equal(DownloadResult.Written, result);
         Assert.Equal(content, await File.ReadAllBytesAsync(target));
         Assert.Equal(Mtime.UtcDateTime, File.GetLastWriteTimeUtc(target));
-        Assert.Equal(ContentState.Current, _replica.Compare("deep/dir/file.bin", content.Length, Mtime, null));
+        Assert.Equal(ContentState.Current, await _replica.CompareAsync("deep/dir/file.bin", content.Length, Mtime, null, null, CancellationToken.None));
         Assert.DoesNotContain(Directory.GetFiles(Path.GetDirectoryName(target)!), path => Path.GetFileName(path).StartsWith(WireNames.TempFilePrefix));
+    }
+
+    [Fact]
+    public async Task A_local_file_of_the_announced_size_and_mtime_but_other_bytes_is_not_current()
+    {
+        var content = "AAAA"u8.ToArray();
+        _master.Put("swap/a", content);
+        await _downloader.DownloadAsync("swap/a", Expect(content), CancellationToken.None);
+        var other = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("BBBB"u8));
+
+        // The bytes of another file of one size swapped in within one timestamp tick: size and mtime agree.
+        Assert.Equal(ContentState.Differs, await _replica.CompareAsync("swap/a", 4, Mtime, null, other, CancellationToken.None));
+        Assert.Equal(ContentState.Current, await _replica.CompareAsync("swap/a", 4, Mtime, null, Expect(content).Sha256, CancellationToken.None));
     }
 
     [Fact]

@@ -37,6 +37,51 @@ public sealed class ClientSafetyTests(SyncSystemFixture system)
         Assert.Contains("../escaped.txt", await ReadSharedAsync(logFile));
     }
 
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task A_stream_that_plants_a_symlink_to_outside_cannot_touch_anything_through_it()
+    {
+        var outside = Path.Combine(system.Root, "outside-attack");
+        Directory.CreateDirectory(outside);
+        var victim = Path.Combine(outside, "victim");
+        await File.WriteAllTextAsync(victim, "original\n");
+        File.SetUnixFileMode(victim, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await File.WriteAllTextAsync(Path.Combine(system.MasterDir, "attack-src.txt"), "stays here\n");
+        await system.AssertConvergedAsync();
+        var before = Describe(outside);
+
+        var now = DateTimeOffset.UtcNow;
+        var evil = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("evil"u8));
+        await PublishBehindTheInterfaceAsync(
+        [
+            FileChange.Symlink("attack", outside, now),
+            FileChange.Write("attack/victim", 4, now, evil),
+            FileChange.Write("attack/planted", 4, now, evil),
+            FileChange.Mkdir("attack/sub"),
+            FileChange.MoveFile("attack-src.txt", "attack/moved.txt", 11, now, new string('0', 64)),
+            FileChange.Symlink("attack/link", "/etc/passwd", now),
+            FileChange.Attrib("attack/victim", isDir: false, mode: 0b111_111_111, now),
+            FileChange.Delete("attack/victim", isDir: false),
+            // Leaves the index as the master is, so the replica converges again.
+            FileChange.Delete("attack", isDir: true),
+        ]);
+
+        Directory.CreateDirectory(Path.Combine(system.MasterDir, "after-attack"));
+        await File.WriteAllTextAsync(Path.Combine(system.MasterDir, "after-attack", "ok.txt"), "still syncing");
+        await system.AssertConvergedAsync();
+
+        Assert.Equal(before, Describe(outside));
+        var logFile = system.System.Clients[0].LogFile;
+        await Eventually.TrueAsync(async () => (await ReadSharedAsync(logFile)).Contains("attack/victim", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "client-1 logged the refused 'attack/victim'");
+    }
+
+    /// <summary>Every entry below <paramref name="dir"/> with its kind, mode, size and bytes.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static List<string> Describe(string dir) =>
+        [.. Directory.EnumerateFileSystemEntries(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(path => $"{path} {File.GetUnixFileMode(path)} {(File.Exists(path) ? File.ReadAllText(path) : "dir")}")];
+
     private async Task PublishBehindTheInterfaceAsync(IEnumerable<FileChange> changes)
     {
         var uri = system.System.Interface.Environment["ConnectionStrings__rabbit"]!;

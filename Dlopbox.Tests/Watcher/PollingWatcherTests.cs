@@ -51,6 +51,30 @@ public sealed class PollingWatcherTests : IDisposable
         await watcher.Sink.WaitForAsync(c => c.Contains(FileChange.Delete("polled.txt", isDir: false)));
     }
 
+    [Fact]
+    public async Task A_file_that_never_holds_still_is_reported_after_the_maximum_write_delay()
+    {
+        var options = Options.Create(_tree.Options(WatchMode.Polling));
+        var time = new ManualTimeProvider();
+        var scanner = new TreeScanner(options, NullLogger<TreeScanner>.Instance);
+        using var poller = new PollingWatcher(new PendingChanges(), scanner, options, NullLogger<PollingWatcher>.Instance, time);
+        await poller.StartAsync(CancellationToken.None);
+
+        // A log appended to between every two polls: never stable for one interval.
+        var writes = 0;
+        List<ChangeOp> Append()
+        {
+            File.AppendAllText(_tree.M("daemon.log"), $"line {++writes}\n");
+            time.Advance(TimeSpan.FromSeconds(1));
+            return poller.Poll();
+        }
+        Assert.Empty(Append());
+        for (var second = 1; second < options.Value.MaxWriteDelay.TotalSeconds; second++)
+            Assert.Empty(Append());
+        Assert.Equal([new ChangeOp.Dirty("daemon.log")], Append()); // still changing, but it has waited long enough
+        Assert.Empty(Append()); // and its clock starts again
+    }
+
     private PollingWatcher Poller()
     {
         var options = Options.Create(_tree.Options(WatchMode.Polling));

@@ -11,19 +11,27 @@ namespace Dlopbox.Watcher.Sources;
 /// mode, inode, ctime and link target. A file is reported only once it held still for one interval, so
 /// files being written do not ship half-done; dirs and symlinks (made in one step) at once; vanished paths
 /// are deletes. When only the inode or ctime moved (a swap of two same-size files within one timestamp
-/// tick), the Dirty is forced so the emitter hashes rather than trusting size and mtime.
+/// tick), the Dirty is forced so the emitter hashes rather than trusting size and mtime. A file that never
+/// holds still (a log written without pause) is reported anyway once it has been changing for
+/// <see cref="WatcherOptions.MaxWriteDelay"/>, as inotify mode does; the emitter then sends the prefix it hashed.
 /// </summary>
 internal sealed partial class PollingWatcher(
     PendingChanges pending,
     TreeScanner scanner,
     IOptions<WatcherOptions> options,
-    ILogger<PollingWatcher> logger) : IChangeSource
+    ILogger<PollingWatcher> logger,
+    TimeProvider? timeProvider = null) : IChangeSource
 {
     private readonly TimeSpan _interval = options.Value.PollInterval;
+    private readonly TimeSpan _maxWriteDelay = options.Value.MaxWriteDelay;
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
 
     // What the previous poll saw, and what this watcher last reported per path.
     private Dictionary<string, ScannedEntry> _previous = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ScannedEntry> _reported = new(StringComparer.Ordinal);
+
+    // Since when each file that differs from its report has been changing from poll to poll.
+    private readonly Dictionary<string, long> _changingSince = new(StringComparer.Ordinal);
 
     public Task<TreeCount> StartAsync(CancellationToken cancellationToken)
     {
@@ -62,26 +70,44 @@ internal sealed partial class PollingWatcher(
             deletedDir = path;
         }
 
+        var now = _time.GetTimestamp();
         foreach (var (path, entry) in current)
         {
             var reported = _reported.TryGetValue(path, out var r) ? r : (ScannedEntry?)null;
             if (reported is { } known && SameAsReported(known, entry))
+            {
+                _changingSince.Remove(path);
                 continue;
+            }
             var force = false;
             if (entry.Disk.Kind == EntryKind.File)
             {
-                if (!(_previous.TryGetValue(path, out var before) && SameAsReported(before, entry)))
+                if (!(_previous.TryGetValue(path, out var before) && SameAsReported(before, entry)) && !ChangingTooLong(path, now))
                     continue; // not yet stable for one interval
                 force = reported is { Disk.Kind: EntryKind.File } k && k.Disk.Size == entry.Disk.Size && k.Disk.Mtime == entry.Disk.Mtime;
             }
             ops.Add(new ChangeOp.Dirty(path, force));
             _reported[path] = entry;
+            _changingSince.Remove(path);
         }
+        foreach (var gone in _changingSince.Keys.Where(p => !current.ContainsKey(p)).ToList())
+            _changingSince.Remove(gone);
 
         _previous = current;
         if (ops.Count > 0)
             LogPolled(current.Count, ops.Count);
         return ops;
+    }
+
+    /// <summary>True once <paramref name="path"/> has been changing for <see cref="_maxWriteDelay"/>; starts its clock otherwise.</summary>
+    private bool ChangingTooLong(string path, long now)
+    {
+        if (!_changingSince.TryGetValue(path, out var since))
+        {
+            _changingSince[path] = now;
+            return false;
+        }
+        return _time.GetElapsedTime(since, now) >= _maxWriteDelay;
     }
 
     /// <summary>Nothing a replica would see differently, and no sign of other bytes behind the same size and mtime.</summary>

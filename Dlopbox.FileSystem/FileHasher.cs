@@ -2,10 +2,10 @@ using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 
-namespace Dlopbox.Watcher.FileSystem;
+namespace Dlopbox.FileSystem;
 
 /// <summary>Streaming SHA-256 of the first bytes of an open file, read sequentially with a 1 MiB buffer.</summary>
-internal static class FileHasher
+public static class FileHasher
 {
     private const int BufferSize = 1 << 20;
 
