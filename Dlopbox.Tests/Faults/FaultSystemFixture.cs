@@ -63,10 +63,10 @@ public static class FaultAssert
         return clock.Elapsed;
     }
 
-    /// <summary>Files that <paramref name="client"/> fetched completely (200) after the access log held <paramref name="mark"/> lines.</summary>
+    /// <summary>Files that <paramref name="client"/> fetched (200, or 206 for the ranged download of the announced size) after the access log held <paramref name="mark"/> lines.</summary>
     public static List<string> DownloadsSince(EmbeddedNginx files, int mark, ServiceProcess client) =>
         files.ReadAccessLog().Skip(mark)
-            .Where(r => r.Status == 200 && r.FilePath is not null && r.UserAgent == "dlopbox-client/" + client.Name)
+            .Where(r => r.Status is 200 or 206 && r.FilePath is not null && r.UserAgent == "dlopbox-client/" + client.Name)
             .Select(r => r.FilePath!)
             .ToList();
 
