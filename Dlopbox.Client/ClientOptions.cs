@@ -56,6 +56,21 @@ public sealed class ClientOptions
     public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     public ProgressDisplay ProgressDisplay { get; set; } = ProgressDisplay.Auto;
+
+    /// <summary>
+    /// Watch the replica dir and put back what someone other than the client changed, added or deleted there
+    /// (by a reconcile from a fresh snapshot). Off, local changes stay until the master changes that path.
+    /// </summary>
+    public bool WatchReplica { get; set; } = true;
+
+    /// <summary>How long the replica must stay quiet after a local change before it is repaired (one repair per burst).</summary>
+    public TimeSpan DriftSettleTime { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Never delete a local file or dir the master does not have (extras kept beside the mirror). Paths the master
+    /// has are still put back, and leftover temp files still removed.
+    /// </summary>
+    public bool KeepLocalFiles { get; set; }
 }
 
 /// <summary>Checks <see cref="ClientOptions"/> when the host starts, so a bad setting fails fast and says why.</summary>
@@ -63,6 +78,8 @@ internal sealed class ClientOptionsValidator : IValidateOptions<ClientOptions>
 {
     public static readonly TimeSpan MinReportInterval = TimeSpan.FromMilliseconds(100);
     public static readonly TimeSpan MaxReportInterval = TimeSpan.FromHours(1);
+    public static readonly TimeSpan MinDriftSettleTime = TimeSpan.FromMilliseconds(50);
+    public static readonly TimeSpan MaxDriftSettleTime = TimeSpan.FromMinutes(10);
 
     public ValidateOptionsResult Validate(string? name, ClientOptions options)
     {
@@ -85,6 +102,8 @@ internal sealed class ClientOptionsValidator : IValidateOptions<ClientOptions>
             failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.Prefetch)} must be between 1 and {ushort.MaxValue}.");
         if (options.ReportInterval < MinReportInterval || options.ReportInterval > MaxReportInterval)
             failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.ReportInterval)} must be between {MinReportInterval.TotalSeconds} s and {MaxReportInterval.TotalHours} h (e.g. 00:00:02).");
+        if (options.DriftSettleTime < MinDriftSettleTime || options.DriftSettleTime > MaxDriftSettleTime)
+            failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.DriftSettleTime)} must be between {MinDriftSettleTime.TotalSeconds} s and {MaxDriftSettleTime.TotalMinutes} min (e.g. 00:00:01).");
         if (!Enum.IsDefined(options.ProgressDisplay))
             failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.ProgressDisplay)} must be Auto, Bar, Lines or None.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

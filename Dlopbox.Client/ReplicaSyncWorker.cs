@@ -1,4 +1,5 @@
 using Dlopbox.Client.Broker;
+using Dlopbox.Client.Drift;
 using Dlopbox.Client.Replica;
 using Dlopbox.Client.State;
 using Dlopbox.Contracts;
@@ -11,7 +12,8 @@ namespace Dlopbox.Client;
 /// Keeps the replica in step with the master: resumes from the saved offset (or reconciles from a
 /// snapshot), follows the event stream, reconnects after outages from its own applied offset, falls back
 /// to a snapshot when the stream can no longer bring it up to date, and saves the applied offset as it goes.
-/// Its phase and failures go to <see cref="SyncProgress"/>, from where they are reported.
+/// Its phase and failures go to <see cref="SyncProgress"/>, from where they are reported. Local drift (someone
+/// else changing the replica) ends the session like a retention gap: a reconcile from a fresh snapshot puts it back.
 /// </summary>
 internal sealed partial class ReplicaSyncWorker(
     StreamConsumer consumer,
@@ -20,6 +22,7 @@ internal sealed partial class ReplicaSyncWorker(
     ClientStateStore store,
     AppliedOffsetTracker offsets,
     ReplicaDirectory replica,
+    ReplicaDriftWatcher drift,
     SyncProgress progress,
     IOptions<ClientOptions> options,
     TimeProvider time,
@@ -33,11 +36,15 @@ internal sealed partial class ReplicaSyncWorker(
     private const int AckBatch = 100;
 
     private DateTimeOffset? _outageSince;
+    private bool _driftSeen;
 
     private enum SessionEnd
     {
         Disconnected,
         ResyncRequired,
+
+        /// <summary>The replica was changed locally: reconcile, then follow from the snapshot's offset.</summary>
+        DriftRepair,
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -46,6 +53,8 @@ internal sealed partial class ReplicaSyncWorker(
         Directory.CreateDirectory(settings.ReplicaDir);
         Directory.CreateDirectory(settings.StateDir);
         var replicaDir = Path.GetFullPath(settings.ReplicaDir);
+        if (settings.WatchReplica)
+            drift.Start();
 
         try
         {
@@ -66,8 +75,19 @@ internal sealed partial class ReplicaSyncWorker(
 
             while (!stoppingToken.IsCancellationRequested)
             {
-                if (await FollowStreamAsync(stoppingToken) == SessionEnd.ResyncRequired)
+                var end = await FollowStreamAsync(stoppingToken);
+                // Drift may also be seen as the session ends for another reason: it is repaired all the same.
+                if (end == SessionEnd.DriftRepair || _driftSeen)
+                {
+                    _driftSeen = false;
+                    var repaired = await ResyncAsync(stoppingToken);
+                    progress.AddRepaired(repaired);
+                    Log.DriftRepaired(logger, repaired);
+                }
+                else if (end == SessionEnd.ResyncRequired)
+                {
                     await ResyncAsync(stoppingToken);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -89,10 +109,22 @@ internal sealed partial class ReplicaSyncWorker(
 
         using var stopCheckpoints = new CancellationTokenSource();
         var checkpoints = CheckpointAsync(stopCheckpoints.Token);
+        // Drift ends the pump's wait for the next delivery (an event being applied is finished first).
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var drifted = options.Value.WatchReplica ? WatchDriftAsync(session) : Task.FromResult(false);
         try
         {
-            var end = await PumpAsync(subscription, from, stoppingToken);
-            if (end == SessionEnd.ResyncRequired)
+            SessionEnd end;
+            try
+            {
+                end = await PumpAsync(subscription, from, session.Token, stoppingToken);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Only drift cancels the session without the stopping token.
+                end = SessionEnd.DriftRepair;
+            }
+            if (end is SessionEnd.ResyncRequired or SessionEnd.DriftRepair)
             {
                 progress.SetPhase(ClientPhase.Reconciling);
             }
@@ -107,6 +139,8 @@ internal sealed partial class ReplicaSyncWorker(
         }
         finally
         {
+            await session.CancelAsync();
+            await drifted;
             await subscription.DisposeAsync();
             await applier.DrainAsync(stoppingToken);
             await stopCheckpoints.CancelAsync();
@@ -115,11 +149,27 @@ internal sealed partial class ReplicaSyncWorker(
         }
     }
 
-    private async Task<SessionEnd> PumpAsync(StreamSubscription subscription, long from, CancellationToken stoppingToken)
+    /// <summary>True when drift was seen (and <paramref name="session"/> cancelled for it); false when the session ended first.</summary>
+    private async Task<bool> WatchDriftAsync(CancellationTokenSource session)
+    {
+        try
+        {
+            await drift.WaitAsync(session.Token);
+            _driftSeen = true;
+            await session.CancelAsync();
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<SessionEnd> PumpAsync(StreamSubscription subscription, long from, CancellationToken session, CancellationToken stoppingToken)
     {
         var first = true;
         var unacked = 0;
-        await foreach (var delivery in subscription.Deliveries.ReadAllAsync(stoppingToken))
+        await foreach (var delivery in subscription.Deliveries.ReadAllAsync(session))
         {
             unacked++;
             if (delivery.Offset is not { } offset)
@@ -193,10 +243,24 @@ internal sealed partial class ReplicaSyncWorker(
         }
     }
 
-    /// <summary>Reconciles from a fresh snapshot, retrying until the Interface and nginx cooperate.</summary>
-    private async Task ResyncAsync(CancellationToken stoppingToken)
+    /// <summary>Reconciles from a fresh snapshot, retrying until the Interface and nginx cooperate; returns the changes it made.</summary>
+    private async Task<int> ResyncAsync(CancellationToken stoppingToken)
     {
         progress.SetPhase(ClientPhase.Reconciling);
+        // The reconcile's own writes are not drift; whatever drifted before is put back by it.
+        drift.Suspend();
+        try
+        {
+            return await ReconcileWithRetriesAsync(stoppingToken);
+        }
+        finally
+        {
+            drift.Resume();
+        }
+    }
+
+    private async Task<int> ReconcileWithRetriesAsync(CancellationToken stoppingToken)
+    {
         // Without a state file a crash mid-reconcile restarts from a snapshot, never from a stale offset.
         store.Delete();
         var delay = FirstRetryDelay;
@@ -205,12 +269,12 @@ internal sealed partial class ReplicaSyncWorker(
         {
             try
             {
-                var offset = await reconciler.ReconcileAsync(stoppingToken);
+                var (offset, changes) = await reconciler.ReconcileAsync(stoppingToken);
                 offsets.Reset(offset);
                 await store.SaveAsync(offset, stoppingToken);
                 if (failing)
                     Log.ResyncRecovered(logger);
-                return;
+                return changes;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -297,6 +361,9 @@ internal sealed partial class ReplicaSyncWorker(
 
         [LoggerMessage(LogLevel.Information, "Reconcile from snapshot succeeded after earlier failures")]
         public static partial void ResyncRecovered(ILogger logger);
+
+        [LoggerMessage(LogLevel.Information, "Put back the master's state over local changes to the replica: {Changes} changes")]
+        public static partial void DriftRepaired(ILogger logger, int changes);
 
         [LoggerMessage(LogLevel.Error, "Could not save the applied offset; retrying")]
         public static partial void CheckpointFailed(ILogger logger, Exception exception);

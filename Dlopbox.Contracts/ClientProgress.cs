@@ -53,6 +53,12 @@ public sealed record ClientProgress
     public DateTimeOffset? LastErrorAt { get; init; }
 
     public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>
+    /// Local changes to the replica (made by someone other than the client) put back to the master's state since
+    /// the client started: files downloaded again, extras deleted, dirs, links and modes restored. 0 from older clients.
+    /// </summary>
+    public long Repaired { get; init; }
 }
 
 /// <summary>One client as the Interface knows it: its last report, when that came, and its lag against the stream head.</summary>

@@ -101,6 +101,8 @@ internal static class StatusCommand
                 Row("started", Ago(started));
             if (status.Reconcile is { } reconcile)
                 Row("initial sync", $"{reconcile.FilesDone}/{reconcile.FilesTotal} files, {ProgressFormat.Bytes(reconcile.BytesDone)}/{ProgressFormat.Bytes(reconcile.BytesTotal)}");
+            if (status.Repaired > 0)
+                Row("local changes put back", status.Repaired.ToString(CultureInfo.InvariantCulture));
             Row("last error", status.LastError is { } message ? $"{message} ({Ago(status.LastErrorAt ?? status.UpdatedAt)})" : "none");
         }
 

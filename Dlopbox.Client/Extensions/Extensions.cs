@@ -1,6 +1,7 @@
 using System.Net;
 using Dlopbox.Client;
 using Dlopbox.Client.Broker;
+using Dlopbox.Client.Drift;
 using Dlopbox.Client.Health;
 using Dlopbox.Client.Replica;
 using Dlopbox.Client.Reporting;
@@ -39,7 +40,14 @@ internal static class Extensions
         services.AddSingleton<AppliedOffsetTracker>();
         services.AddSingleton<ClientTelemetry>();
         services.AddSingleton<ClientStateStore>();
-        services.AddSingleton(sp => new ReplicaDirectory(sp.GetRequiredService<IOptions<ClientOptions>>().Value.ReplicaDir));
+        services.AddSingleton<OwnWrites>();
+        services.AddSingleton(sp => new ReplicaDirectory(sp.GetRequiredService<IOptions<ClientOptions>>().Value.ReplicaDir, sp.GetRequiredService<OwnWrites>()));
+        services.AddSingleton(sp =>
+        {
+            var settings = sp.GetRequiredService<IOptions<ClientOptions>>().Value;
+            return new ReplicaDriftWatcher(settings.ReplicaDir, sp.GetRequiredService<OwnWrites>(), settings.DriftSettleTime,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReplicaDriftWatcher>>());
+        });
         services.AddSingleton<FileDownloader>();
         services.AddSingleton<UnresolvedFiles>();
         services.AddSingleton<ReplicaApplier>();

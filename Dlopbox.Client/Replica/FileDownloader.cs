@@ -109,7 +109,7 @@ internal sealed partial class FileDownloader(
                     target.Parent.TryRemove(temp);
                     return DownloadResult.Changed;
                 }
-                ReplicaDirectory.CommitTemp(target, temp);
+                replica.CommitTemp(path, target, temp);
                 return DownloadResult.Written;
             }
             catch

@@ -29,11 +29,12 @@ internal readonly record struct ModeChange(string Path, int Mode);
 /// Compares a snapshot with a metadata listing of the replica. A local file with the snapshot's size and
 /// mtime is kept as it is (chmodded if only its mode differs): an already-correct replica costs a directory
 /// walk, not a download. An entry of another kind than the master's (a link for a file, a file for a dir,
-/// and so on) is deleted and made again.
+/// and so on) is deleted and made again. With <c>keepLocalFiles</c>, an entry at a path the master does not
+/// have is left alone (with its subtree); only entries in the way of the master's are deleted.
 /// </summary>
 internal static class ReconcilePlanner
 {
-    public static ReconcilePlan Plan(IEnumerable<SnapshotEntry> snapshot, IEnumerable<LocalEntry> local)
+    public static ReconcilePlan Plan(IEnumerable<SnapshotEntry> snapshot, IEnumerable<LocalEntry> local, bool keepLocalFiles = false)
     {
         var wanted = new Dictionary<string, SnapshotEntry>(StringComparer.Ordinal);
         var refused = new List<string>();
@@ -64,12 +65,15 @@ internal static class ReconcilePlanner
                 tempFiles.Add(entry);
                 continue;
             }
-            var keep = wanted.TryGetValue(entry.Path, out var want) && entry.Kind == KindOf(want);
-            if (keep)
+            var known = wanted.TryGetValue(entry.Path, out var want);
+            if (known && entry.Kind == KindOf(want!))
             {
                 present[entry.Path] = entry;
                 continue;
             }
+            // Nothing under an extra dir is the master's either (a master path implies its parents): all kept.
+            if (!known && keepLocalFiles)
+                continue;
             deletes.Add(entry);
             if (entry.Kind == LocalKind.Directory)
                 deletedDirs.Add(entry.Path);

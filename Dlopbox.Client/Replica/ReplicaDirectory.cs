@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Dlopbox.Client.Drift;
 using Dlopbox.Contracts;
 using Dlopbox.FileSystem;
 
@@ -17,9 +18,10 @@ internal enum ContentState
 /// <summary>
 /// The local operations on the replica, by wire path. Each resolves the path's parent through
 /// <see cref="ReplicaRoot"/> (refusing links on the way) and then acts with one *at call on the last name,
-/// none of which follows a link: nothing here can touch a file outside the replica.
+/// none of which follows a link: nothing here can touch a file outside the replica. Every change is first
+/// recorded in <see cref="OwnWrites"/> (when given), so the drift watcher knows it for the client's own.
 /// </summary>
-internal sealed class ReplicaDirectory(string root) : IDisposable
+internal sealed class ReplicaDirectory(string root, OwnWrites? ownWrites = null) : IDisposable
 {
     private readonly ReplicaRoot _root = new(root);
 
@@ -35,7 +37,11 @@ internal sealed class ReplicaDirectory(string root) : IDisposable
     }
 
     /// <summary>The parent dir of <paramref name="path"/>, created when missing, for writing the last name.</summary>
-    public ReplicaEntry OpenForWrite(string path) => _root.Open(path, createParents: true)!;
+    public ReplicaEntry OpenForWrite(string path)
+    {
+        ownWrites?.Record(path);
+        return _root.Open(path, createParents: true)!;
+    }
 
     public LocalKind Probe(string path)
     {
@@ -107,6 +113,7 @@ internal sealed class ReplicaDirectory(string root) : IDisposable
         using var source = _root.Open(from, createParents: false);
         if (source is null || !source.Parent.TryLstat(source.Name, out var status))
             throw new FileNotFoundException("Nothing to move", from);
+        ownWrites?.Record(from);
         using var target = OpenForWrite(to);
         // renameat replaces a file or link atomically, a dir only when empty and by a dir: clear dirs first.
         if (status.IsDir || (target.Parent.TryLstat(target.Name, out var existing) && existing.IsDir))
@@ -149,11 +156,23 @@ internal sealed class ReplicaDirectory(string root) : IDisposable
         using var entry = _root.Open(path, createParents: false);
         if (entry is null || !entry.Parent.TryLstat(entry.Name, out var status) || status.Kind is not (EntryKind.File or EntryKind.Directory))
             return false;
+        if (status.Permissions != mode || (status.Kind == EntryKind.File && mtime is { } changed && status.Mtime != changed))
+            ownWrites?.Record(path);
         if (status.Permissions != mode)
             entry.Parent.SetPermissions(entry.Name, mode & FileChange.PermissionBits);
         if (status.Kind == EntryKind.File && mtime is { } stamp && status.Mtime != stamp)
             entry.Parent.SetMtime(entry.Name, stamp);
         return true;
+    }
+
+    /// <summary>
+    /// <see cref="CommitTemp(ReplicaEntry, string)"/> of a download: recorded again, as a large one may have
+    /// taken longer than <see cref="OwnWrites.Window"/> since <see cref="OpenForWrite"/>.
+    /// </summary>
+    public void CommitTemp(string path, ReplicaEntry target, string tempName)
+    {
+        ownWrites?.Record(path);
+        CommitTemp(target, tempName);
     }
 
     /// <summary>Renames <paramref name="tempName"/> (beside the target) over <paramref name="target"/>; a dir in the way is deleted first.</summary>
@@ -196,7 +215,10 @@ internal sealed class ReplicaDirectory(string root) : IDisposable
     {
         using var entry = _root.Open(path, createParents: false, allowReserved);
         if (entry is not null)
+        {
+            ownWrites?.Record(path);
             TreeRemover.Delete(entry.Parent, entry.Name);
+        }
     }
 
     private static LocalKind KindOf(FileStatus status) => status.Kind switch

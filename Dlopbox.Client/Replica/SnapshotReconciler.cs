@@ -11,6 +11,8 @@ namespace Dlopbox.Client.Replica;
 /// the modes that differ. Every change goes through <see cref="ReplicaDirectory"/> by relative path (never
 /// through a link). Its downloads are counted in <see cref="SyncProgress"/>, which the console and the progress reports show.
 /// </summary>
+internal readonly record struct ReconcileOutcome(long Offset, int Changes);
+
 internal sealed partial class SnapshotReconciler(
     SnapshotClient snapshots,
     ReplicaDirectory replica,
@@ -20,13 +22,16 @@ internal sealed partial class SnapshotReconciler(
     IOptions<ClientOptions> options,
     ILogger<SnapshotReconciler> logger)
 {
-    /// <summary>Returns the snapshot's offset: the replica now holds everything up to it.</summary>
-    public async Task<long> ReconcileAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Returns the snapshot's offset (the replica now holds everything up to it) and how many local changes it
+    /// made: files written, entries deleted (leftover temp files aside), dirs made, links made, modes set.
+    /// </summary>
+    public async Task<ReconcileOutcome> ReconcileAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         unresolved.Clear();
         var snapshot = await snapshots.GetAsync(cancellationToken);
-        var plan = ReconcilePlanner.Plan(snapshot.Entries, replica.Scan());
+        var plan = ReconcilePlanner.Plan(snapshot.Entries, replica.Scan(), options.Value.KeepLocalFiles);
         Log.Planned(logger, snapshot.Offset, snapshot.Entries.Count, plan.Kept, plan.Downloads.Count, plan.DownloadBytes, plan.Deletes.Count, plan.Mkdirs.Count,
             plan.Symlinks.Count, plan.ModeChanges.Count);
 
@@ -96,7 +101,7 @@ internal sealed partial class SnapshotReconciler(
 
         Log.Reconciled(logger, replica.Root, snapshot.Offset, plan.Kept, written, skipped,
             plan.Deletes.Count + plan.TempFiles.Count, plan.Mkdirs.Count, plan.Symlinks.Count, plan.ModeChanges.Count, clock.Elapsed.TotalSeconds);
-        return snapshot.Offset;
+        return new ReconcileOutcome(snapshot.Offset, written + plan.Deletes.Count + plan.Mkdirs.Count + plan.Symlinks.Count + plan.ModeChanges.Count);
     }
 
     /// <summary>Runs a local step; a link planted on the way since the scan refuses just that path.</summary>

@@ -48,6 +48,7 @@ internal sealed partial class ProgressReporter(
             LastError = message,
             LastErrorAt = error?.At,
             StartedAt = progress.StartedAt,
+            Repaired = progress.Repaired,
         };
     }
 
@@ -127,6 +128,7 @@ internal sealed partial class ProgressReporter(
                 LastError = report.LastError,
                 LastErrorAt = report.LastErrorAt,
                 StartedAt = report.StartedAt,
+                Repaired = report.Repaired,
                 UpdatedAt = time.GetUtcNow(),
             }, cancellationToken);
             _lastStatusWrite = Stopwatch.GetTimestamp();

@@ -24,6 +24,9 @@ internal sealed record ClientStatusFile
 
     public DateTimeOffset? StartedAt { get; init; }
 
+    /// <summary>Local changes put back since the client started (<see cref="ClientProgress.Repaired"/>).</summary>
+    public long Repaired { get; init; }
+
     /// <summary>When the client wrote this; a client that runs rewrites it every report interval.</summary>
     public required DateTimeOffset UpdatedAt { get; init; }
 }

@@ -35,6 +35,7 @@ internal sealed class SyncProgress(TimeProvider time)
     private long _bytesDone;
     private long _bytesTotal;
     private SyncError? _lastError;
+    private long _repaired;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>When this process started syncing.</summary>
@@ -94,6 +95,11 @@ internal sealed class SyncProgress(TimeProvider time)
 
     /// <summary>The counters while a reconcile runs, as reports carry them; null otherwise.</summary>
     public ReconcileProgress? Reconcile => ReadReconcile() is { Active: true } counters ? counters.ToContract() : null;
+
+    /// <summary>Local changes to the replica put back since the start (drift repairs).</summary>
+    public long Repaired => Interlocked.Read(ref _repaired);
+
+    public void AddRepaired(long changes) => Interlocked.Add(ref _repaired, changes);
 
     /// <summary>Remembers <paramref name="message"/> as the last error (kept until the next one: reports show how old it is).</summary>
     public void RecordError(string message) => Volatile.Write(ref _lastError, new SyncError(message, time.GetUtcNow()));

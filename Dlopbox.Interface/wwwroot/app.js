@@ -161,6 +161,7 @@ function showClients(clients) {
       el('td', {}, el('span', { class: 'phase phase-' + (stale ? 'disconnected' : p.phase), text: stale ? 'not reporting' : p.phase })),
       el('td', { class: 'num', text: p.appliedOffset >= 0 ? p.appliedOffset.toLocaleString() : '–' }),
       el('td', {}, behind),
+      el('td', { class: 'num', text: p.repaired ? p.repaired.toLocaleString() : '–' }),
       el('td', { class: stale ? 'stale' : '' }, ageCell(client.lastSeen, ' ago')),
       el('td', { class: 'error' }, p.lastError ? el('span', {}, p.lastError, p.lastErrorAt ? ' (' : '', p.lastErrorAt ? ageCell(p.lastErrorAt, ' ago') : null, p.lastErrorAt ? ')' : '') : null));
   }));

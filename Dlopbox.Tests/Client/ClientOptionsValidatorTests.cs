@@ -31,4 +31,17 @@ public class ClientOptionsValidatorTests
         Assert.True(result.Failed);
         Assert.Equal(4, result.Failures!.Count());
     }
+
+    [Fact]
+    public void Drift_repair_is_on_with_a_one_second_settle_time_and_extras_are_not_kept_by_default()
+    {
+        var defaults = new ClientOptions();
+        Assert.True(defaults.WatchReplica);
+        Assert.False(defaults.KeepLocalFiles);
+        Assert.Equal(TimeSpan.FromSeconds(1), defaults.DriftSettleTime);
+
+        var result = new ClientOptionsValidator().Validate(null, new ClientOptions { ReplicaDir = "/srv/r", StateDir = "/srv/s", DriftSettleTime = TimeSpan.Zero });
+        Assert.True(result.Failed);
+        Assert.Contains("DriftSettleTime", result.FailureMessage);
+    }
 }

@@ -219,3 +219,55 @@ public class ReconcilePlannerTests
         Assert.Equal(1, replica.DeleteTempFiles());
     }
 }
+
+public class ReconcilePlannerKeepLocalFilesTests
+{
+    private static readonly DateTimeOffset Mtime = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static SnapshotEntry File(string path, long size = 10) =>
+        new() { Path = path, Size = size, Mtime = Mtime, Sha256 = new string('a', 64) };
+
+    private static SnapshotEntry Dir(string path) => new() { Path = path, IsDir = true };
+
+    private static LocalEntry LocalFile(string path, long size = 10) => new(path, "/replica/" + path, LocalKind.File, size, Mtime);
+
+    private static LocalEntry LocalDir(string path) => new(path, "/replica/" + path, LocalKind.Directory);
+
+    private static LocalEntry LocalLink(string path) => new(path, "/replica/" + path, LocalKind.Link, 0, Mtime, null, "t");
+
+    [Fact]
+    public void Extras_are_kept_but_modified_files_are_still_downloaded()
+    {
+        var plan = ReconcilePlanner.Plan(
+            [Dir("a"), File("a/x"), File("changed")],
+            [LocalDir("a"), LocalFile("a/x"), LocalFile("a/extra"), LocalDir("mine"), LocalFile("mine/notes"), LocalLink("link"), LocalFile("changed", 3)],
+            keepLocalFiles: true);
+
+        Assert.Empty(plan.Deletes);
+        Assert.Equal(["changed"], plan.Downloads.Select(entry => entry.Path));
+        Assert.Equal(1, plan.Kept);
+    }
+
+    [Fact]
+    public void An_entry_of_the_wrong_kind_at_a_master_path_is_still_replaced_and_temp_files_removed()
+    {
+        var temp = WireNames.TempFilePrefix + "1";
+        var plan = ReconcilePlanner.Plan(
+            [File("was-dir"), Dir("was-file")],
+            [LocalDir("was-dir"), LocalFile("was-dir/inner"), LocalFile("was-file"), LocalFile(temp)],
+            keepLocalFiles: true);
+
+        Assert.Equal(["was-dir", "was-file"], plan.Deletes.Select(entry => entry.Path));
+        Assert.Equal([temp], plan.TempFiles.Select(entry => entry.Path));
+        Assert.Equal(["was-file"], plan.Mkdirs);
+        Assert.Equal(["was-dir"], plan.Downloads.Select(entry => entry.Path));
+    }
+
+    [Fact]
+    public void Without_the_option_the_same_extras_are_deleted()
+    {
+        var plan = ReconcilePlanner.Plan([Dir("a")], [LocalDir("a"), LocalFile("a/extra"), LocalDir("mine"), LocalFile("mine/notes")]);
+
+        Assert.Equal(["a/extra", "mine"], plan.Deletes.Select(entry => entry.Path));
+    }
+}
