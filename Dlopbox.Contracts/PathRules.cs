@@ -56,6 +56,32 @@ public static class PathRules
         return null;
     }
 
+    /// <summary>Longest symlink target readlink(2) can return (PATH_MAX - 1).</summary>
+    public const int MaxLinkTargetBytes = MaxPathBytes - 1;
+
+    /// <summary>
+    /// Returns null when <paramref name="target"/> can be a symlink's target on the wire, otherwise why not:
+    /// not empty, no NUL (it would cut the target short in the kernel's C string), valid Unicode, at most
+    /// <see cref="MaxLinkTargetBytes"/> UTF-8 bytes. Anything else goes: a target is text, never followed.
+    /// </summary>
+    public static string? CheckLinkTarget(string? target)
+    {
+        if (string.IsNullOrEmpty(target))
+            return "is required: the link's target, not empty";
+        if (target.Contains('\0'))
+            return "must not contain NUL";
+        try
+        {
+            if (StrictUtf8.GetByteCount(target) > MaxLinkTargetBytes)
+                return $"must be at most {MaxLinkTargetBytes} UTF-8 bytes";
+        }
+        catch (EncoderFallbackException)
+        {
+            return "must be valid Unicode";
+        }
+        return null;
+    }
+
     /// <summary>Throws <see cref="UnsafePathException"/> unless <paramref name="path"/> is valid.</summary>
     public static void Validate(string? path)
     {

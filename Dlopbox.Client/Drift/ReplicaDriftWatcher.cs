@@ -105,7 +105,7 @@ internal sealed partial class ReplicaDriftWatcher(
     private void Seen(string fullPath)
     {
         var relative = Path.GetRelativePath(_root, fullPath);
-        if (relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || PathRules.IsReserved(relative))
+        if (relative is "." or ".." || relative.StartsWith("../", StringComparison.Ordinal) || PathRules.IsReserved(relative))
             return;
         // Checked before the lock: the client's own writes are by far the most events.
         if (ownWrites.IsRecent(relative))

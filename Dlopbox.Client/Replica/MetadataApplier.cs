@@ -19,16 +19,16 @@ internal sealed partial class MetadataApplier(ReplicaDirectory replica, Unresolv
 
     private void ApplySymlink(long offset, FileChange change)
     {
-        if (string.IsNullOrEmpty(change.Target) || change.Target.Contains('\0'))
+        if (PathRules.CheckLinkTarget(change.Target) is { } problem)
         {
-            runner.Malformed(offset, change, "a symlink needs a target");
+            runner.Malformed(offset, change, $"a symlink's target {problem}");
             return;
         }
         // Whatever was at the path (a file not yet fetched, a dir) is replaced by the link.
         unresolved.Remove(change.Path);
         runner.Run(offset, change, () =>
         {
-            if (!replica.SetSymlink(change.Path, change.Target, change.Mtime))
+            if (!replica.SetSymlink(change.Path, change.Target!, change.Mtime))
                 Log.AlreadyCurrent(logger, offset, change.Path);
         });
     }

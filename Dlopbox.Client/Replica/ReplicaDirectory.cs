@@ -127,6 +127,9 @@ internal sealed class ReplicaDirectory(string root, OwnWrites? ownWrites = null)
     /// </summary>
     public bool SetSymlink(string path, string target, FileTime? mtime)
     {
+        // Every caller (an event, a moved link's fallback, a reconcile) gets the same rule as the Interface applies.
+        if (PathRules.CheckLinkTarget(target) is { } problem)
+            throw new UnsafePathException(path, $"has a symlink target that {problem}");
         using var entry = OpenForWrite(path);
         if (entry.Parent.TryLstat(entry.Name, out var status) && status.Kind == EntryKind.Symlink
             && (mtime is null || status.Mtime == mtime) && entry.Parent.ReadLink(entry.Name) == target)

@@ -60,7 +60,7 @@ public static partial class EventBatchValidator
 
             if (change.Kind == ChangeKind.Symlink || isLinkMove)
             {
-                Check(errors, $"{at}.target", CheckTarget(change.Target));
+                Check(errors, $"{at}.target", PathRules.CheckLinkTarget(change.Target));
                 if (change.Mtime is null)
                     errors[$"{at}.mtime"] = ["is required"];
             }
@@ -82,29 +82,6 @@ public static partial class EventBatchValidator
         }
         return errors;
     }
-
-    /// <summary>A symlink target as readlink(2) returns it: any bytes but NUL, at most PATH_MAX - 1.</summary>
-    private static string? CheckTarget(string? target)
-    {
-        if (string.IsNullOrEmpty(target))
-            return "is required: the link's target, not empty";
-        if (target.Contains('\0'))
-            return "must not contain NUL";
-        try
-        {
-            if (StrictUtf8.GetByteCount(target) > MaxTargetBytes)
-                return $"must be at most {MaxTargetBytes} UTF-8 bytes";
-        }
-        catch (System.Text.EncoderFallbackException)
-        {
-            return "must be valid Unicode";
-        }
-        return null;
-    }
-
-    private const int MaxTargetBytes = 4095;
-
-    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 
     private static string KindName(ChangeKind kind) => kind.ToString().ToLowerInvariant();
 
