@@ -104,8 +104,12 @@ public sealed record EventBatch
     public required IReadOnlyList<FileChange> Events { get; init; }
 }
 
-/// <summary>Answer of <c>POST /events</c> once the broker confirmed every event of the batch.</summary>
-public sealed record EventBatchAccepted(int Accepted);
+/// <summary>
+/// Answer of <c>POST /events</c> once the broker confirmed every event of the batch (an empty batch asks only
+/// for the epoch). <see cref="Epoch"/> is the stream's identity the events were appended to (see
+/// <see cref="ChangeRecord.Epoch"/>): a watcher that sees it change knows that what it sent before is gone.
+/// </summary>
+public sealed record EventBatchAccepted(int Accepted, string? Epoch = null);
 
 /// <summary>Body of one message of the event stream. The message's stream offset is its sequence number.</summary>
 public sealed record ChangeRecord
@@ -115,4 +119,11 @@ public sealed record ChangeRecord
     public required string Source { get; init; }
 
     public required DateTimeOffset ReceivedAt { get; init; }
+
+    /// <summary>
+    /// The stream's identity, the same on every record of one stream: the Interface makes a new one when it
+    /// finds the stream empty (first start, or a broker that lost its data), so an offset is only meaningful
+    /// with its epoch. Null on records written before epochs existed; such a stream's epoch is null.
+    /// </summary>
+    public string? Epoch { get; init; }
 }

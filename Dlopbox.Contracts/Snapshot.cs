@@ -3,9 +3,9 @@ namespace Dlopbox.Contracts;
 /// <summary>
 /// The master tree as of stream offset <see cref="Offset"/>: applying these entries and then every
 /// stream message after <see cref="Offset"/> reproduces the master. <see cref="Offset"/> is -1 when the
-/// stream is empty.
+/// stream is empty. <see cref="Epoch"/> is the stream's identity (<see cref="ChangeRecord.Epoch"/>) the offset belongs to.
 /// </summary>
-public sealed record Snapshot(long Offset, IReadOnlyList<SnapshotEntry> Entries);
+public sealed record Snapshot(long Offset, IReadOnlyList<SnapshotEntry> Entries, string? Epoch = null);
 
 /// <summary>
 /// One file, directory or symlink of a <see cref="Snapshot"/>. Directories have no size, mtime or hash; a
