@@ -46,6 +46,9 @@ public sealed class EmbeddedRabbitMq : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>Where the node keeps its data (streams, definitions): what a deployment loses with the broker's volume.</summary>
+    public string DataDir => Path.Combine(_dir, "mnesia");
+
     public int EpmdPort { get; }
 
     public string NodeName { get; }

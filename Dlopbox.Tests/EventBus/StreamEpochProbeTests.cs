@@ -55,7 +55,7 @@ public sealed class StreamEpochProbeTests : IAsyncLifetime
             Assert.Equal("before", (await StreamEpochProbe.ReadAsync(reader, Stream, Timeout, CancellationToken.None)).Epoch);
 
         await _broker.StopAsync();
-        Directory.Delete(Path.Combine(_dir, "mnesia"), recursive: true);
+        Directory.Delete(_broker.DataDir, recursive: true);
         await _broker.StartAgainAsync(CancellationToken.None);
 
         await DeclareAndPublishAsync(epoch: null, count: 0);
