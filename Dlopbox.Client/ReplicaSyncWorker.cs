@@ -4,7 +4,6 @@ using Dlopbox.Client.Replica;
 using Dlopbox.Client.State;
 using Dlopbox.Contracts;
 using Microsoft.Extensions.Options;
-using RabbitMQ.Client.Exceptions;
 
 namespace Dlopbox.Client;
 
@@ -14,9 +13,10 @@ namespace Dlopbox.Client;
 /// to a snapshot when the stream can no longer bring it up to date, and saves the applied offset as it goes.
 /// Its phase and failures go to <see cref="SyncProgress"/>, from where they are reported. Local drift (someone
 /// else changing the replica) ends the session like a retention gap: a reconcile from a fresh snapshot puts it back.
+/// The applied offset is saved with the epoch of its stream; a session whose probe finds another stream follows it from 0.
 /// </summary>
 internal sealed partial class ReplicaSyncWorker(
-    StreamConsumer consumer,
+    StreamSessionOpener opener,
     ReplicaApplier applier,
     SnapshotReconciler reconciler,
     ClientStateStore store,
@@ -35,8 +35,13 @@ internal sealed partial class ReplicaSyncWorker(
     /// <summary>Acks are batched: one per this many deliveries, or whenever the buffer runs dry.</summary>
     private const int AckBatch = 100;
 
-    private DateTimeOffset? _outageSince;
     private bool _driftSeen;
+
+    /// <summary>The epoch of the stream the applied offset belongs to; read by the checkpoints while the pump may adopt one.</summary>
+    private volatile string? _epoch;
+
+    /// <summary>The session's probe found the stream empty: the first record delivered tells its epoch.</summary>
+    private bool _epochUnknown;
 
     private enum SessionEnd
     {
@@ -66,6 +71,7 @@ internal sealed partial class ReplicaSyncWorker(
                 if (replica.DeleteTempFiles() is > 0 and var leftovers)
                     Log.RemovedTempFiles(logger, leftovers);
                 offsets.Reset(saved.Offset);
+                _epoch = saved.Epoch;
             }
             else
             {
@@ -100,8 +106,15 @@ internal sealed partial class ReplicaSyncWorker(
     {
         // Anything abandoned earlier is replayed: start right after what is fully applied.
         offsets.Reset(offsets.Watermark);
-        var from = offsets.Watermark + 1;
-        var subscription = await SubscribeAsync(from, stoppingToken);
+        var (subscription, plan) = await opener.OpenAsync(_epoch, offsets.Watermark, stoppingToken);
+        if (plan.IsNewStream)
+        {
+            Log.NewStream(logger, plan.Epoch ?? "unknown", _epoch ?? "none");
+            offsets.Reset(-1);
+        }
+        _epoch = plan.Epoch;
+        _epochUnknown = plan.EpochUnknown;
+        var from = plan.From;
         // Following is what readiness means (ReplicaReadinessCheck): set only while subscribed, and left below
         // before the subscription is.
         progress.SetPhase(ClientPhase.Following);
@@ -130,7 +143,7 @@ internal sealed partial class ReplicaSyncWorker(
             }
             else if (!stoppingToken.IsCancellationRequested)
             {
-                _outageSince = time.GetUtcNow();
+                opener.StreamLost();
                 Log.StreamLost(logger, subscription.EndReason ?? "unknown", offsets.Watermark + 1);
                 progress.SetPhase(ClientPhase.Disconnected);
                 progress.RecordError($"lost the event stream: {subscription.EndReason ?? "unknown"}");
@@ -145,7 +158,7 @@ internal sealed partial class ReplicaSyncWorker(
             await applier.DrainAsync(stoppingToken);
             await stopCheckpoints.CancelAsync();
             await checkpoints;
-            await store.SaveAsync(offsets.Watermark, CancellationToken.None);
+            await store.SaveAsync(_epoch, offsets.Watermark, CancellationToken.None);
         }
     }
 
@@ -184,6 +197,12 @@ internal sealed partial class ReplicaSyncWorker(
                     return SessionEnd.ResyncRequired;
                 }
                 first = false;
+                if (_epochUnknown && delivery.Record is { } adopted)
+                {
+                    // Every record of one stream carries its epoch: the next session's probe compares against it.
+                    _epoch = adopted.Epoch;
+                    _epochUnknown = false;
+                }
                 if (delivery.Record is not { } record)
                 {
                     Log.Unreadable(logger, offset, delivery.Error);
@@ -203,44 +222,6 @@ internal sealed partial class ReplicaSyncWorker(
             }
         }
         return SessionEnd.Disconnected;
-    }
-
-    /// <summary>Subscribes, retrying with capped exponential backoff; an outage is logged once when it starts and once when it ends.</summary>
-    private async Task<StreamSubscription> SubscribeAsync(long from, CancellationToken stoppingToken)
-    {
-        var delay = FirstRetryDelay;
-        while (true)
-        {
-            try
-            {
-                var subscription = await consumer.SubscribeAsync(from, stoppingToken);
-                if (_outageSince is { } since)
-                {
-                    Log.StreamRestored(logger, (time.GetUtcNow() - since).TotalSeconds);
-                    _outageSince = null;
-                }
-                return subscription;
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                var reason = ex is OperationInterruptedException { ShutdownReason.ReplyCode: 404 }
-                    ? $"stream '{options.Value.StreamName}' does not exist yet"
-                    : ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
-                if (_outageSince is null)
-                {
-                    _outageSince = time.GetUtcNow();
-                    Log.StreamUnavailable(logger, reason);
-                    progress.SetPhase(ClientPhase.Disconnected);
-                    progress.RecordError($"event stream unavailable: {reason}");
-                }
-                else
-                {
-                    Log.StillUnavailable(logger, reason);
-                }
-            }
-            await Task.Delay(delay, time, stoppingToken);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
-        }
     }
 
     /// <summary>Reconciles from a fresh snapshot, retrying until the Interface and nginx cooperate; returns the changes it made.</summary>
@@ -269,9 +250,11 @@ internal sealed partial class ReplicaSyncWorker(
         {
             try
             {
-                var (offset, changes) = await reconciler.ReconcileAsync(stoppingToken);
+                var (offset, epoch, changes) = await reconciler.ReconcileAsync(stoppingToken);
                 offsets.Reset(offset);
-                await store.SaveAsync(offset, stoppingToken);
+                _epoch = epoch;
+                _epochUnknown = false;
+                await store.SaveAsync(epoch, offset, stoppingToken);
                 if (failing)
                     Log.ResyncRecovered(logger);
                 return changes;
@@ -292,6 +275,7 @@ internal sealed partial class ReplicaSyncWorker(
     private async Task CheckpointAsync(CancellationToken cancellationToken)
     {
         var saved = offsets.Watermark;
+        var savedEpoch = _epoch;
         var failing = false;
         using var timer = new PeriodicTimer(CheckpointInterval, time);
         try
@@ -299,12 +283,13 @@ internal sealed partial class ReplicaSyncWorker(
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
                 var applied = offsets.Watermark;
-                if (applied == saved)
+                var epoch = _epoch;
+                if (applied == saved && epoch == savedEpoch)
                     continue;
                 try
                 {
-                    await store.SaveAsync(applied, cancellationToken);
-                    saved = applied;
+                    await store.SaveAsync(epoch, applied, cancellationToken);
+                    (saved, savedEpoch) = (applied, epoch);
                     if (failing)
                         Log.CheckpointRecovered(logger);
                     failing = false;
@@ -341,20 +326,14 @@ internal sealed partial class ReplicaSyncWorker(
         [LoggerMessage(LogLevel.Warning, "Stream retention dropped events the replica needs: expected offset {Expected}, first available is {Actual}; resyncing from a snapshot")]
         public static partial void RetentionGap(ILogger logger, long expected, long actual);
 
+        [LoggerMessage(LogLevel.Warning, "The event stream is new (epoch {New}, was {Old}): following it from offset 0; the watcher sends the master again")]
+        public static partial void NewStream(ILogger logger, string @new, string old);
+
         [LoggerMessage(LogLevel.Warning, "Skipped unreadable stream message at offset {Offset}: {Error}")]
         public static partial void Unreadable(ILogger logger, long? offset, string? error);
 
         [LoggerMessage(LogLevel.Warning, "Lost the event stream ({Reason}); reconnecting, resuming at offset {Offset}")]
         public static partial void StreamLost(ILogger logger, string reason, long offset);
-
-        [LoggerMessage(LogLevel.Warning, "Event stream unavailable: {Reason}; retrying")]
-        public static partial void StreamUnavailable(ILogger logger, string reason);
-
-        [LoggerMessage(LogLevel.Debug, "Event stream still unavailable: {Reason}")]
-        public static partial void StillUnavailable(ILogger logger, string reason);
-
-        [LoggerMessage(LogLevel.Information, "Event stream available again after {Seconds:0.0} s")]
-        public static partial void StreamRestored(ILogger logger, double seconds);
 
         [LoggerMessage(LogLevel.Warning, "Reconcile from snapshot failed; retrying")]
         public static partial void ResyncFailing(ILogger logger, Exception exception);

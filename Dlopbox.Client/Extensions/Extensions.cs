@@ -53,6 +53,8 @@ internal static class Extensions
         services.AddSingleton<ReplicaApplier>();
         services.AddSingleton<SnapshotReconciler>();
         services.AddSingleton<StreamConsumer>();
+        services.AddSingleton<StreamHeadProbe>();
+        services.AddSingleton<StreamSessionOpener>();
 
         builder.AddMasterClients();
         builder.AddReportClient();

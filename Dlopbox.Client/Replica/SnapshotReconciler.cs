@@ -11,7 +11,7 @@ namespace Dlopbox.Client.Replica;
 /// the modes that differ. Every change goes through <see cref="ReplicaDirectory"/> by relative path (never
 /// through a link). Its downloads are counted in <see cref="SyncProgress"/>, which the console and the progress reports show.
 /// </summary>
-internal readonly record struct ReconcileOutcome(long Offset, int Changes);
+internal readonly record struct ReconcileOutcome(long Offset, string? Epoch, int Changes);
 
 internal sealed partial class SnapshotReconciler(
     SnapshotClient snapshots,
@@ -23,7 +23,7 @@ internal sealed partial class SnapshotReconciler(
     ILogger<SnapshotReconciler> logger)
 {
     /// <summary>
-    /// Returns the snapshot's offset (the replica now holds everything up to it) and how many local changes it
+    /// Returns the snapshot's offset (the replica now holds everything up to it), the epoch of the stream that offset belongs to, and how many local changes it
     /// made: files written, entries deleted (leftover temp files aside), dirs made, links made, modes set.
     /// </summary>
     public async Task<ReconcileOutcome> ReconcileAsync(CancellationToken cancellationToken)
@@ -101,7 +101,7 @@ internal sealed partial class SnapshotReconciler(
 
         Log.Reconciled(logger, replica.Root, snapshot.Offset, plan.Kept, written, skipped,
             plan.Deletes.Count + plan.TempFiles.Count, plan.Mkdirs.Count, plan.Symlinks.Count, plan.ModeChanges.Count, clock.Elapsed.TotalSeconds);
-        return new ReconcileOutcome(snapshot.Offset, written + plan.Deletes.Count + plan.Mkdirs.Count + plan.Symlinks.Count + plan.ModeChanges.Count);
+        return new ReconcileOutcome(snapshot.Offset, snapshot.Epoch, written + plan.Deletes.Count + plan.Mkdirs.Count + plan.Symlinks.Count + plan.ModeChanges.Count);
     }
 
     /// <summary>Runs a local step; a link planted on the way since the scan refuses just that path.</summary>

@@ -4,8 +4,11 @@ using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Client.State;
 
-/// <summary>What a client remembers between runs: the stream offset up to which its replica is applied.</summary>
-internal sealed record ClientState(long Offset, DateTimeOffset SavedAt);
+/// <summary>
+/// What a client remembers between runs: the stream offset up to which its replica is applied, and the epoch
+/// of the stream that offset belongs to (null for a stream written before epochs, or a file saved before them).
+/// </summary>
+internal sealed record ClientState(long Offset, DateTimeOffset SavedAt, string? Epoch = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(ClientState))]
@@ -38,12 +41,13 @@ internal sealed partial class ClientStateStore(IOptions<ClientOptions> options, 
         }
     }
 
-    public async Task SaveAsync(long offset, CancellationToken cancellationToken)
+    /// <summary>Saves the applied offset with the epoch of its stream: an offset means nothing on another stream.</summary>
+    public async Task SaveAsync(string? epoch, long offset, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            await AtomicFile.WriteJsonAsync(FilePath, new ClientState(offset, time.GetUtcNow()), ClientStateJsonContext.Default.ClientState,
+            await AtomicFile.WriteJsonAsync(FilePath, new ClientState(offset, time.GetUtcNow(), epoch), ClientStateJsonContext.Default.ClientState,
                 flushToDisk: true, cancellationToken);
         }
         finally

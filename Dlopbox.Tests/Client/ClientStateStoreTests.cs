@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Dlopbox.Client;
 using Dlopbox.Client.State;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -25,8 +26,8 @@ public sealed class ClientStateStoreTests : IDisposable
     {
         var store = CreateStore();
 
-        await store.SaveAsync(41, CancellationToken.None);
-        await store.SaveAsync(42, CancellationToken.None);
+        await store.SaveAsync("e1", 41, CancellationToken.None);
+        await store.SaveAsync("e1", 42, CancellationToken.None);
 
         var state = await CreateStore().LoadAsync(CancellationToken.None);
         Assert.Equal(42, state?.Offset);
@@ -34,11 +35,49 @@ public sealed class ClientStateStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Epoch_round_trips_as_a_camel_case_epoch_property()
+    {
+        var store = CreateStore();
+
+        await store.SaveAsync("0f8e6c1a-epoch", 5000, CancellationToken.None);
+
+        var state = await CreateStore().LoadAsync(CancellationToken.None);
+        Assert.Equal(("0f8e6c1a-epoch", 5000L), (state?.Epoch, state?.Offset ?? -2));
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(store.FilePath));
+        Assert.Equal("0f8e6c1a-epoch", json.RootElement.GetProperty("epoch").GetString());
+    }
+
+    [Fact]
+    public async Task A_null_epoch_is_written_as_null()
+    {
+        var store = CreateStore();
+
+        await store.SaveAsync(null, 3, CancellationToken.None);
+
+        Assert.Null((await store.LoadAsync(CancellationToken.None))?.Epoch);
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(store.FilePath));
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("epoch").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_file_saved_before_epochs_reads_with_a_null_epoch()
+    {
+        Directory.CreateDirectory(_dir.State);
+        await File.WriteAllTextAsync(Path.Combine(_dir.State, ClientStateStore.FileName),
+            "{\"offset\": 12, \"savedAt\": \"2026-11-30T10:00:00+00:00\"}");
+
+        var state = await CreateStore().LoadAsync(CancellationToken.None);
+
+        Assert.Equal(12, state?.Offset);
+        Assert.Null(state?.Epoch);
+    }
+
+    [Fact]
     public async Task Minus_one_means_an_empty_stream_was_applied()
     {
         var store = CreateStore();
 
-        await store.SaveAsync(-1, CancellationToken.None);
+        await store.SaveAsync("e1", -1, CancellationToken.None);
 
         Assert.Equal(-1, (await store.LoadAsync(CancellationToken.None))?.Offset);
     }
@@ -56,7 +95,7 @@ public sealed class ClientStateStoreTests : IDisposable
     public async Task Delete_forgets_the_state()
     {
         var store = CreateStore();
-        await store.SaveAsync(7, CancellationToken.None);
+        await store.SaveAsync("e1", 7, CancellationToken.None);
 
         store.Delete();
 

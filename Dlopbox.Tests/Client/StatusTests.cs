@@ -74,7 +74,7 @@ public sealed class StatusTests : IDisposable
     public async Task Status_reads_the_state_dir_and_says_when_the_interface_is_unreachable()
     {
         var options = Options.Create(new ClientOptions { ReplicaDir = _dir.Replica, StateDir = _dir.State });
-        await new ClientStateStore(options, _time, NullLogger<ClientStateStore>.Instance).SaveAsync(42, CancellationToken.None);
+        await new ClientStateStore(options, _time, NullLogger<ClientStateStore>.Instance).SaveAsync(null, 42, CancellationToken.None);
         await new ClientStatusStore(_dir.State).SaveAsync(SampleStatus(), CancellationToken.None);
         _time.Advance(TimeSpan.FromSeconds(3));
 

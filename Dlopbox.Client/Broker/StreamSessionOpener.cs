@@ -1,0 +1,81 @@
+using Dlopbox.Client.State;
+using Dlopbox.Contracts;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client.Exceptions;
+
+namespace Dlopbox.Client.Broker;
+
+/// <summary>
+/// Starts a stream session: probes which stream the broker holds, decides where to follow it from
+/// (<see cref="StreamResumePlan"/>) and subscribes there, retrying both with capped exponential backoff.
+/// An outage is logged once when it starts (here, or by the session that lost the stream) and once when it ends.
+/// </summary>
+internal sealed partial class StreamSessionOpener(
+    StreamHeadProbe probe,
+    StreamConsumer consumer,
+    SyncProgress progress,
+    IOptions<ClientOptions> options,
+    TimeProvider time,
+    ILogger<StreamSessionOpener> logger)
+{
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+
+    private DateTimeOffset? _outageSince;
+
+    /// <summary>The session that was following the stream lost it: the outage starts now.</summary>
+    public void StreamLost() => _outageSince ??= time.GetUtcNow();
+
+    /// <summary>Probes and subscribes until both work. Nothing may be in flight: <paramref name="watermark"/> is all that is applied.</summary>
+    public async Task<(StreamSubscription Subscription, StreamResumePlan Plan)> OpenAsync(string? savedEpoch, long watermark,
+        CancellationToken stoppingToken)
+    {
+        var delay = FirstRetryDelay;
+        while (true)
+        {
+            try
+            {
+                var head = await probe.ReadAsync(stoppingToken);
+                var plan = StreamResumePlan.Decide(savedEpoch, watermark, head);
+                var subscription = await consumer.SubscribeAsync(plan.From, stoppingToken);
+                if (_outageSince is { } since)
+                {
+                    Log.StreamRestored(logger, (time.GetUtcNow() - since).TotalSeconds);
+                    _outageSince = null;
+                }
+                return (subscription, plan);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                var reason = ex is OperationInterruptedException { ShutdownReason.ReplyCode: 404 }
+                    ? $"stream '{options.Value.StreamName}' does not exist yet"
+                    : ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
+                if (_outageSince is null)
+                {
+                    _outageSince = time.GetUtcNow();
+                    Log.StreamUnavailable(logger, reason);
+                    progress.SetPhase(ClientPhase.Disconnected);
+                    progress.RecordError($"event stream unavailable: {reason}");
+                }
+                else
+                {
+                    Log.StillUnavailable(logger, reason);
+                }
+            }
+            await Task.Delay(delay, time, stoppingToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogLevel.Warning, "Event stream unavailable: {Reason}; retrying")]
+        public static partial void StreamUnavailable(ILogger logger, string reason);
+
+        [LoggerMessage(LogLevel.Debug, "Event stream still unavailable: {Reason}")]
+        public static partial void StillUnavailable(ILogger logger, string reason);
+
+        [LoggerMessage(LogLevel.Information, "Event stream available again after {Seconds:0.0} s")]
+        public static partial void StreamRestored(ILogger logger, double seconds);
+    }
+}
