@@ -66,6 +66,12 @@ internal sealed class WatcherOptions
 
     public SymlinkMode Symlinks { get; set; } = SymlinkMode.Mirror;
 
+    /// <summary>
+    /// After this long without a delivery an empty batch asks the Interface for the stream's epoch, so a
+    /// stream made anew (a broker that lost its data) is noticed, and the master sent again, while idle.
+    /// </summary>
+    public TimeSpan EpochCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Absolute <see cref="MasterDir"/> without a trailing '/'.</summary>
     public string MasterRoot => Path.TrimEndingDirectorySeparator(Path.GetFullPath(MasterDir));
 
@@ -109,6 +115,8 @@ internal sealed class WatcherOptionsValidator : IValidateOptions<WatcherOptions>
             failures.Add("Watcher:QuietPeriod must be positive.");
         if (options.MaxWriteDelay < options.QuietPeriod)
             failures.Add("Watcher:MaxWriteDelay must be at least Watcher:QuietPeriod.");
+        if (options.EpochCheckInterval <= TimeSpan.Zero)
+            failures.Add("Watcher:EpochCheckInterval must be positive.");
         if (!Enum.IsDefined(options.Symlinks))
             failures.Add($"Watcher:Symlinks must be {SymlinkMode.Mirror} or {SymlinkMode.Skip}.");
 

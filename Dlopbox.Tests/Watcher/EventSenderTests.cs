@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Dlopbox.Contracts;
 using Dlopbox.Watcher;
+using Dlopbox.Watcher.Changes;
 using Dlopbox.Watcher.Sending;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,9 @@ public class EventSenderTests
 
         public List<(EventBatch Batch, string? Authorization, HttpStatusCode Status)> Requests { get; } = [];
 
+        /// <summary>The body of every answer.</summary>
+        public string Body { get; init; } = """{"title":"bad path"}""";
+
         public HttpClient CreateClient(string name) => new(this, disposeHandler: false) { BaseAddress = new Uri("http://interface") };
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -31,7 +35,7 @@ public class EventSenderTests
             Requests.Add((batch, request.Headers.Authorization?.ToString(), status));
             return new HttpResponseMessage(status)
             {
-                Content = new StringContent("""{"title":"bad path"}""", System.Text.Encoding.UTF8, "application/problem+json"),
+                Content = new StringContent(Body, System.Text.Encoding.UTF8, "application/problem+json"),
             };
         }
     }
@@ -56,7 +60,7 @@ public class EventSenderTests
     {
         var api = new ScriptedInterface(_ => HttpStatusCode.Accepted);
 
-        var accepted = await Sender(api).Sender.DeliverAsync(Changes, CancellationToken.None);
+        var accepted = (await Sender(api).Sender.DeliverAsync(Changes, CancellationToken.None)).Accepted;
 
         Assert.Equal(Changes, accepted);
         var (batch, authorization, _) = Assert.Single(api.Requests);
@@ -66,13 +70,49 @@ public class EventSenderTests
     }
 
     [Fact]
+    public async Task The_accepted_answer_names_the_stream_epoch()
+    {
+        var api = new ScriptedInterface(_ => HttpStatusCode.Accepted) { Body = """{"accepted":8,"epoch":"e-42"}""" };
+
+        var delivery = await Sender(api).Sender.DeliverAsync(Changes, CancellationToken.None);
+
+        Assert.Equal(Changes, delivery.Accepted);
+        Assert.Equal(new StreamEpoch("e-42"), delivery.Epoch);
+    }
+
+    [Fact]
+    public async Task A_legacy_answer_is_the_null_epoch_and_an_unreadable_one_is_unknown()
+    {
+        var legacy = new ScriptedInterface(_ => HttpStatusCode.Accepted) { Body = """{"accepted":8}""" };
+        Assert.Equal(new StreamEpoch(null), (await Sender(legacy).Sender.DeliverAsync(Changes, CancellationToken.None)).Epoch);
+
+        var unreadable = new ScriptedInterface(_ => HttpStatusCode.Accepted) { Body = "" };
+        var delivery = await Sender(unreadable).Sender.DeliverAsync(Changes, CancellationToken.None);
+        Assert.Equal(Changes, delivery.Accepted);
+        Assert.Null(delivery.Epoch);
+    }
+
+    [Fact]
+    public async Task An_empty_batch_probes_the_epoch_and_a_refusal_is_unknown()
+    {
+        var api = new ScriptedInterface(_ => HttpStatusCode.Accepted) { Body = """{"accepted":0,"epoch":"e-1"}""" };
+        var probe = await Sender(api).Sender.DeliverAsync([], CancellationToken.None);
+        Assert.Empty(probe.Accepted);
+        Assert.Equal(new StreamEpoch("e-1"), probe.Epoch);
+        Assert.Empty(Assert.Single(api.Requests).Batch.Events);
+
+        var old = new ScriptedInterface(_ => HttpStatusCode.BadRequest);
+        Assert.Null((await Sender(old).Sender.DeliverAsync([], CancellationToken.None)).Epoch);
+    }
+
+    [Fact]
     public async Task Outages_are_retried_until_accepted()
     {
         var api = new ScriptedInterface(_ => 0, _ => HttpStatusCode.ServiceUnavailable, _ => HttpStatusCode.Unauthorized,
             _ => HttpStatusCode.InternalServerError, _ => HttpStatusCode.Accepted);
         var (sender, state) = Sender(api);
 
-        var accepted = await sender.DeliverAsync(Changes, CancellationToken.None);
+        var accepted = (await sender.DeliverAsync(Changes, CancellationToken.None)).Accepted;
 
         Assert.Equal(Changes, accepted);
         Assert.Equal(HttpStatusCode.Accepted, api.Requests[^1].Status);
@@ -85,7 +125,7 @@ public class EventSenderTests
     {
         var api = new ScriptedInterface(b => b.Events.Count > 2 ? HttpStatusCode.RequestEntityTooLarge : HttpStatusCode.Accepted);
 
-        var accepted = await Sender(api).Sender.DeliverAsync(Changes, CancellationToken.None);
+        var accepted = (await Sender(api).Sender.DeliverAsync(Changes, CancellationToken.None)).Accepted;
 
         Assert.Equal(Changes, accepted);
         Assert.Equal([8, 4, 2, 2, 4, 2, 2], api.Requests.Select(r => r.Batch.Events.Count));
@@ -97,7 +137,7 @@ public class EventSenderTests
         // The Interface refuses a whole batch for one event it will not take (here f2 and f5).
         var api = new ScriptedInterface(b => b.Events.Any(e => e.Path is "f2" or "f5") ? HttpStatusCode.BadRequest : HttpStatusCode.Accepted);
 
-        var accepted = await Sender(api).Sender.DeliverAsync(Changes, CancellationToken.None);
+        var accepted = (await Sender(api).Sender.DeliverAsync(Changes, CancellationToken.None)).Accepted;
 
         Assert.Equal(Changes.Where(c => c.Path is not ("f2" or "f5")), accepted);
         Assert.Equal(["f0-f7", "f0-f3", "f0-f1", "f2-f3", "f2", "f3", "f4-f7", "f4-f5", "f4", "f5", "f6-f7"],

@@ -69,6 +69,7 @@ internal sealed class CollectingSink : IChangeSink
 {
     private readonly Lock _lock = new();
     private readonly List<FileChange> _changes = [];
+    private int _probes;
 
     public List<FileChange> Changes
     {
@@ -79,11 +80,19 @@ internal sealed class CollectingSink : IChangeSink
         }
     }
 
-    public Task<IReadOnlyList<FileChange>> DeliverAsync(IReadOnlyList<FileChange> changes, CancellationToken cancellationToken)
+    /// <summary>The epoch every answer names (null: answers that do not say).</summary>
+    public StreamEpoch? Epoch { get; set; }
+
+    /// <summary>How many empty batches (epoch probes) were delivered.</summary>
+    public int Probes => Volatile.Read(ref _probes);
+
+    public Task<Delivery> DeliverAsync(IReadOnlyList<FileChange> changes, CancellationToken cancellationToken)
     {
         lock (_lock)
             _changes.AddRange(changes);
-        return Task.FromResult(changes);
+        if (changes.Count == 0)
+            Interlocked.Increment(ref _probes);
+        return Task.FromResult(new Delivery(changes, Epoch));
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds for the changes after <paramref name="from"/>, or fails after the timeout.</summary>
@@ -107,10 +116,13 @@ internal sealed class WatcherHarness : IAsyncDisposable
 {
     private int _sentinels;
 
-    private WatcherHarness(TempTree tree, WatchMode mode)
+    private WatcherHarness(TempTree tree, WatchMode mode, Action<WatcherOptions>? configure, CollectingSink? sink)
     {
         Tree = tree;
-        var options = Microsoft.Extensions.Options.Options.Create(tree.Options(mode));
+        Sink = sink ?? new CollectingSink();
+        var watcherOptions = tree.Options(mode);
+        configure?.Invoke(watcherOptions);
+        var options = Microsoft.Extensions.Options.Options.Create(watcherOptions);
         State = new WatcherState();
         Pending = new PendingChanges();
         var scanner = new TreeScanner(options, NullLogger<TreeScanner>.Instance);
@@ -125,7 +137,7 @@ internal sealed class WatcherHarness : IAsyncDisposable
 
     public TempTree Tree { get; }
 
-    public CollectingSink Sink { get; } = new();
+    public CollectingSink Sink { get; }
 
     public WatcherState State { get; }
 
@@ -137,9 +149,10 @@ internal sealed class WatcherHarness : IAsyncDisposable
 
     public MasterWatcherService Service { get; }
 
-    public static async Task<WatcherHarness> StartAsync(TempTree tree, WatchMode mode = WatchMode.Inotify)
+    public static async Task<WatcherHarness> StartAsync(TempTree tree, WatchMode mode = WatchMode.Inotify,
+        Action<WatcherOptions>? configure = null, CollectingSink? sink = null)
     {
-        var harness = new WatcherHarness(tree, mode);
+        var harness = new WatcherHarness(tree, mode, configure, sink);
         await harness.Service.StartAsync(CancellationToken.None);
         await harness.State.WhenReady.WaitAsync(TimeSpan.FromSeconds(10));
         return harness;

@@ -58,6 +58,24 @@ public sealed class WatcherStateStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task The_stream_epoch_survives_and_an_older_state_has_none()
+    {
+        var store = new WatcherStateStore(Options.Create(_tree.Options()), NullLogger<WatcherStateStore>.Instance);
+        var index = new TreeIndex();
+        index.Apply(FileChange.Mkdir("dir"));
+
+        await store.SaveAsync(index, "epoch-7", CancellationToken.None);
+        var loaded = await store.LoadStateAsync(CancellationToken.None);
+        Assert.Equal("epoch-7", loaded.Epoch);
+        Assert.Equal(index.All(), loaded.Acknowledged.All());
+
+        await File.WriteAllTextAsync(store.StatePath, "{\"version\":1,\"entries\":[{\"p\":\"d\",\"d\":true}]}");
+        var old = await store.LoadStateAsync(CancellationToken.None);
+        Assert.Null(old.Epoch);
+        Assert.Equal(1, old.Acknowledged.Count);
+    }
+
+    [Fact]
     public async Task An_unreadable_state_means_sending_everything_again()
     {
         var store = new WatcherStateStore(Options.Create(_tree.Options()), NullLogger<WatcherStateStore>.Instance);

@@ -32,6 +32,15 @@ internal sealed partial class ChangeEmitter
     /// <summary>Starts from <paramref name="told"/> (the persisted, acknowledged index).</summary>
     public void Reset(TreeIndex told) => _told.Told = told;
 
+    /// <summary>
+    /// Downstream lost what it was told (a new stream), except <paramref name="kept"/>: the next rescan tells
+    /// every present path again and deletes every vanished one. Hashes stay known, so unchanged files are not read.
+    /// </summary>
+    public void ForgetSent(TreeIndex kept) => _told.Told.MarkUnsentExcept(kept);
+
+    /// <summary>How many files were read to hash them (for tests and diagnostics).</summary>
+    public long FilesHashed => _hasher.FilesHashed;
+
     public async Task ApplyAsync(ChangeOp op, List<FileChange> output, CancellationToken cancellationToken)
     {
         _told.Output = output;
@@ -136,7 +145,8 @@ internal sealed partial class ChangeEmitter
         var bySize = new Dictionary<long, List<(string, string)>>();
         foreach (var path in vanished)
         {
-            if (Told.TryGet(path, out var entry) && entry.IsFile && entry.Sha256 is { Length: > 0 } sha256)
+            // An unsent file is not a rename source: downstream may not have it to move.
+            if (Told.TryGet(path, out var entry) && entry is { IsFile: true, Unsent: false } && entry.Sha256 is { Length: > 0 } sha256)
             {
                 if (!bySize.TryGetValue(entry.Size, out var list))
                     bySize[entry.Size] = list = [];

@@ -10,6 +10,8 @@ namespace Dlopbox.Watcher.Changes;
 /// <see cref="IChangeSink"/>, one batch in flight at a time. No debounce: a batch leaves as soon as ops
 /// are there; while it is in flight new ops pile up and coalesce. Accepted changes update the
 /// acknowledged index, which is persisted at most about once a second under load and whenever idle.
+/// Every answer may name the stream's epoch; when idle for <see cref="WatcherOptions.EpochCheckInterval"/>
+/// an empty batch asks for it. A new epoch means the stream lost everything: the master is sent again.
 /// </summary>
 internal sealed partial class ChangePipeline(
     PendingChanges pending,
@@ -19,26 +21,37 @@ internal sealed partial class ChangePipeline(
     WatcherState state,
     IOptions<WatcherOptions> options,
     ILogger<ChangePipeline> logger,
-    WatcherTelemetry? telemetry = null)
+    WatcherTelemetry? telemetry = null,
+    TimeProvider? timeProvider = null)
 {
     private static readonly TimeSpan PersistEvery = TimeSpan.FromSeconds(1);
 
     private readonly int _maxBatchSize = options.Value.MaxBatchSize;
+    private readonly TimeSpan _epochCheckInterval = options.Value.EpochCheckInterval;
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
+    private readonly StreamEpochGuard _epoch = new(logger);
     private readonly List<FileChange> _outbox = [];
     private long _delivered;
     private long? _readyAfterDelivered;
     private bool _unsaved;
     private long _lastSaveTimestamp;
+    private long _lastDeliveryTimestamp;
 
     /// <summary>What the sink accepted; this, not the emitter's index, is what gets persisted.</summary>
     public TreeIndex Acknowledged { get; private set; } = new();
 
     public async Task LoadStateAsync(CancellationToken cancellationToken)
     {
-        Acknowledged = await store.LoadAsync(cancellationToken);
+        var loaded = await store.LoadStateAsync(cancellationToken);
+        Acknowledged = loaded.Acknowledged;
+        _epoch.Epoch = loaded.Epoch;
         emitter.Reset(Acknowledged.Clone());
         _lastSaveTimestamp = Stopwatch.GetTimestamp();
+        _lastDeliveryTimestamp = _time.GetTimestamp();
     }
+
+    /// <summary>The epoch of the stream <see cref="Acknowledged"/> was sent to (null: before epochs, or not known yet).</summary>
+    public string? Epoch => _epoch.Epoch;
 
     /// <summary>Runs until <paramref name="stoppingToken"/> fires, then delivers what it can for a bounded time and saves the state.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
@@ -50,7 +63,11 @@ internal sealed partial class ChangePipeline(
                 if (_outbox.Count == 0 && pending.Count == 0)
                 {
                     await SaveIfUnsavedAsync(stoppingToken);
-                    await pending.WaitAsync(stoppingToken);
+                    if (!await WaitForOpsAsync(stoppingToken))
+                    {
+                        await DeliverAsync([], stoppingToken);
+                        continue;
+                    }
                 }
                 await StepAsync(stoppingToken);
             }
@@ -90,14 +107,9 @@ internal sealed partial class ChangePipeline(
         if (_outbox.Count > 0)
         {
             var batch = _outbox.GetRange(0, Math.Min(_outbox.Count, _maxBatchSize));
-            var accepted = await sink.DeliverAsync(batch, cancellationToken);
+            await DeliverAsync(batch, cancellationToken);
             _outbox.RemoveRange(0, batch.Count);
             _delivered += batch.Count;
-            foreach (var change in accepted)
-                Acknowledged.Apply(change);
-            _unsaved = true;
-            if (Stopwatch.GetElapsedTime(_lastSaveTimestamp) >= PersistEvery)
-                await SaveAsync(cancellationToken);
         }
 
         if (_delivered >= _readyAfterDelivered && !state.IsReady)
@@ -105,6 +117,53 @@ internal sealed partial class ChangePipeline(
             state.MarkReady();
             LogReady(_delivered);
         }
+    }
+
+    /// <summary>Waits for ops; false when none came within the epoch check interval of the last delivery (time to probe).</summary>
+    private async Task<bool> WaitForOpsAsync(CancellationToken stoppingToken)
+    {
+        var idle = _time.GetElapsedTime(_lastDeliveryTimestamp);
+        if (idle >= _epochCheckInterval)
+            return false;
+        using var timeout = new CancellationTokenSource(_epochCheckInterval - idle, _time);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+        try
+        {
+            await pending.WaitAsync(wait.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Delivers <paramref name="batch"/> (empty: an epoch probe) and records what was accepted, and where.</summary>
+    private async Task DeliverAsync(List<FileChange> batch, CancellationToken cancellationToken)
+    {
+        var delivery = await sink.DeliverAsync(batch, cancellationToken);
+        _lastDeliveryTimestamp = _time.GetTimestamp();
+        var verdict = _epoch.Observe(delivery.Epoch, Acknowledged.Count == 0);
+        if (verdict == EpochVerdict.NewStream)
+        {
+            // The new stream holds only what this delivery took. The emitter tells the rest again at the
+            // rescan (the outbox goes as well: duplicates are harmless downstream).
+            Acknowledged = new TreeIndex();
+            foreach (var change in delivery.Accepted)
+                Acknowledged.Apply(change);
+            emitter.ForgetSent(Acknowledged);
+            pending.Enqueue(ChangeOp.Rescan.Instance);
+        }
+        else
+        {
+            foreach (var change in delivery.Accepted)
+                Acknowledged.Apply(change);
+        }
+        if (delivery.Accepted.Count > 0 || verdict != EpochVerdict.Same)
+            _unsaved = true;
+        // A new epoch is saved at once: a restart must not judge the new stream by the old one's epoch.
+        if (verdict != EpochVerdict.Same || Stopwatch.GetElapsedTime(_lastSaveTimestamp) >= PersistEvery)
+            await SaveIfUnsavedAsync(cancellationToken);
     }
 
     private async Task SaveIfUnsavedAsync(CancellationToken cancellationToken)
@@ -119,7 +178,7 @@ internal sealed partial class ChangePipeline(
         Acknowledged.AdoptStamps(emitter.Told);
         try
         {
-            await store.SaveAsync(Acknowledged, cancellationToken);
+            await store.SaveAsync(Acknowledged, _epoch.Epoch, cancellationToken);
             _unsaved = false;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -46,14 +46,15 @@ internal sealed class PathEmitter(TreeScanner scanner, StableHasher hasher, Told
 
     private void Directory(string path, FileStatus disk, IndexEntry? known)
     {
-        if (known is { IsDir: true })
+        if (known is { IsDir: true, Unsent: false })
         {
             // Dirs carry no mtime (their entries change it): only a new mode is news.
             if (known.Mode != disk.Permissions)
                 told.Emit(FileChange.Attrib(path, isDir: true, disk.Permissions, mtime: null));
             return;
         }
-        told.EmitDelete(path);
+        if (known is not { IsDir: true })
+            told.EmitDelete(path);
         told.EnsureParents(path);
         told.Emit(FileChange.Mkdir(path, disk.Permissions));
     }
@@ -66,7 +67,13 @@ internal sealed class PathEmitter(TreeScanner scanner, StableHasher hasher, Told
             // which moves the ctime): the content is what was told, no need to hash.
             if (!known.StampDiffers(disk) || (known.Inode == disk.Inode && known.Mode != disk.Permissions))
             {
-                if (known.Mode != disk.Permissions)
+                if (known.Unsent && known.Sha256 is { Length: > 0 } sha256)
+                {
+                    // Lost with an old stream: told again with the known hash, not read again.
+                    told.EnsureParents(path);
+                    told.Emit(FileChange.Write(path, disk.Size, disk.Mtime, sha256, disk.Permissions), disk);
+                }
+                else if (known.Mode != disk.Permissions)
                     told.Emit(FileChange.Attrib(path, isDir: false, disk.Permissions, disk.Mtime), disk);
                 else
                     told.Told.SetStamp(path, disk);
@@ -84,7 +91,7 @@ internal sealed class PathEmitter(TreeScanner scanner, StableHasher hasher, Told
     {
         var known = told.Find(path);
         var mode = hashed.Disk.Permissions;
-        if (known is { IsFile: true } && known.Size == hashed.Size && known.Sha256 == hashed.Sha256)
+        if (known is { IsFile: true, Unsent: false } && known.Size == hashed.Size && known.Sha256 == hashed.Sha256)
         {
             // The same bytes (a touch, a chmod, a rewrite with the same content): nothing to download.
             if (known.Mtime != hashed.Mtime || known.Mode != mode)
@@ -107,7 +114,7 @@ internal sealed class PathEmitter(TreeScanner scanner, StableHasher hasher, Told
             told.EmitDelete(path);
             return;
         }
-        if (known is { IsSymlink: true } && known.Target == target && known.Mtime == disk.Mtime)
+        if (known is { IsSymlink: true, Unsent: false } && known.Target == target && known.Mtime == disk.Mtime)
         {
             told.Told.SetStamp(path, disk);
             return;

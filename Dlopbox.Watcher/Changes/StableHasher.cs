@@ -24,8 +24,14 @@ internal readonly record struct HashedFile(long Size, FileTime Mtime, string Sha
 /// </summary>
 internal sealed partial class StableHasher(TreeScanner scanner, ILogger logger)
 {
+    private long _filesHashed;
+
+    /// <summary>How many files this hasher opened to read.</summary>
+    public long FilesHashed => Interlocked.Read(ref _filesHashed);
+
     public async Task<HashedFile?> HashAsync(string path, FileStatus before, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _filesHashed);
         var fullPath = scanner.FullPath(path);
         string? sha256;
         try

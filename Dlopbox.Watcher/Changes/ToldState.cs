@@ -36,10 +36,12 @@ internal sealed class ToldState(TreeScanner scanner)
     /// <summary>Makes sure downstream has every ancestor of <paramref name="path"/> as a directory, top-down.</summary>
     public void EnsureParents(string path)
     {
-        if (PathRules.Parent(path) is not { } parent || Find(parent) is { IsDir: true })
+        if (PathRules.Parent(path) is not { } parent || Find(parent) is { IsDir: true, Unsent: false })
             return;
         EnsureParents(parent);
-        EmitDelete(parent);
+        // An unsent dir is told again as it is (its mkdir keeps its entries); anything else goes first.
+        if (Find(parent) is not { IsDir: true })
+            EmitDelete(parent);
         var mode = FileStatus.TryLstat(scanner.FullPath(parent), out var disk) && disk.IsDir ? disk.Permissions : (int?)null;
         Emit(FileChange.Mkdir(parent, mode));
     }

@@ -20,6 +20,12 @@ internal sealed record IndexEntry(EntryKind Kind, long Size, FileTime Mtime, str
 
     public FileTime? Ctime { get; init; }
 
+    /// <summary>
+    /// Watcher-local: downstream had this, but the stream that told it is gone (a new epoch). The emitter
+    /// tells it again when it sees the path (reusing the hash while the stamps agree) or deletes it if gone.
+    /// </summary>
+    public bool Unsent { get; init; }
+
     public bool IsDir => Kind == EntryKind.Directory;
 
     public bool IsFile => Kind == EntryKind.File;
@@ -78,7 +84,7 @@ internal sealed class TreeIndex
         {
             if (source.TryGet(path, out var other) && (other.Inode != entry.Inode || other.Ctime != entry.Ctime)
                 && other.SameContent(entry))
-                (updates ??= []).Add(new(path, other));
+                (updates ??= []).Add(new(path, entry with { Inode = other.Inode, Ctime = other.Ctime }));
         }
         foreach (var (path, entry) in updates ?? [])
             _entries.Set(path, entry);
@@ -96,8 +102,9 @@ internal sealed class TreeIndex
             case ChangeKind.Mkdir:
                 if (_entries.TryGet(change.Path, out var existing) && existing.IsDir)
                 {
-                    if (change.Mode is not null)
-                        _entries.Set(change.Path, existing with { Mode = change.Mode });
+                    // A dir told again keeps its entries (which may still be unsent themselves).
+                    if (change.Mode is not null || existing.Unsent)
+                        _entries.Set(change.Path, existing with { Mode = change.Mode ?? existing.Mode, Unsent = false });
                 }
                 else
                 {
@@ -126,6 +133,16 @@ internal sealed class TreeIndex
                     _entries.Set(change.Path, IndexEntry.File(change.Size ?? 0, change.Mtime ?? default, sha256, change.Mode));
                 break;
         }
+    }
+
+    /// <summary>Marks every entry <see cref="IndexEntry.Unsent"/>, except those <paramref name="sent"/> has with the same content.</summary>
+    public void MarkUnsentExcept(TreeIndex sent)
+    {
+        var unsent = _entries.All()
+            .Where(e => !(sent.TryGet(e.Key, out var other) && other.SameContent(e.Value)))
+            .ToList();
+        foreach (var (path, entry) in unsent)
+            _entries.Set(path, entry with { Unsent = true });
     }
 
     public TreeIndex Clone()

@@ -14,7 +14,8 @@ namespace Dlopbox.Watcher.Sending;
 /// and once when they end, so nothing is lost while the Interface is down. 413 splits the batch in halves.
 /// So does 400, since the Interface refuses a whole batch for one event it will not take: the halves
 /// isolate that event, which alone is logged and dropped (retrying it would never succeed), and the rest
-/// of the batch still goes through.
+/// of the batch still goes through. A 202 names the stream's epoch, which the pipeline compares with
+/// the one its acknowledged state was sent to.
 /// </summary>
 internal sealed partial class EventSender(
     IHttpClientFactory httpClientFactory,
@@ -46,23 +47,29 @@ internal sealed partial class EventSender(
         Rejected,
     }
 
-    private readonly record struct Answer(Outcome Outcome, string Problem = "");
+    private readonly record struct Answer(Outcome Outcome, string Problem = "", StreamEpoch? Epoch = null);
 
-    public async Task<IReadOnlyList<FileChange>> DeliverAsync(IReadOnlyList<FileChange> changes, CancellationToken cancellationToken)
+    public async Task<Delivery> DeliverAsync(IReadOnlyList<FileChange> changes, CancellationToken cancellationToken)
     {
         var accepted = new List<FileChange>(changes.Count);
-        await DeliverRangeAsync(changes, accepted, cancellationToken);
-        return accepted;
+        var epoch = await DeliverRangeAsync(changes, accepted, cancellationToken);
+        return new Delivery(accepted, epoch);
     }
 
-    private async Task DeliverRangeAsync(IReadOnlyList<FileChange> changes, List<FileChange> accepted, CancellationToken cancellationToken)
+    /// <summary>Returns the epoch of the last accepted answer that told one.</summary>
+    private async Task<StreamEpoch?> DeliverRangeAsync(IReadOnlyList<FileChange> changes, List<FileChange> accepted,
+        CancellationToken cancellationToken)
     {
         var answer = await PostUntilAnsweredAsync(changes, cancellationToken);
         switch (answer.Outcome)
         {
             case Outcome.Accepted:
                 accepted.AddRange(changes);
-                return;
+                return answer.Epoch;
+            case not Outcome.Accepted when changes.Count == 0:
+                // An Interface from before epochs may refuse an empty batch: then the epoch is simply unknown.
+                LogProbeRefused(answer.Problem);
+                return null;
             case Outcome.TooLarge when changes.Count > 1:
                 LogSplitting(changes.Count);
                 break;
@@ -71,14 +78,15 @@ internal sealed partial class EventSender(
                 break;
             case Outcome.TooLarge:
                 LogSingleEventTooLarge(changes[0].Path);
-                return;
+                return null;
             case Outcome.Rejected:
                 LogRejected(changes[0].Kind, changes[0].Path, answer.Problem);
-                return;
+                return null;
         }
         var half = changes.Count / 2;
-        await DeliverRangeAsync(changes.Take(half).ToList(), accepted, cancellationToken);
-        await DeliverRangeAsync(changes.Skip(half).ToList(), accepted, cancellationToken);
+        var first = await DeliverRangeAsync(changes.Take(half).ToList(), accepted, cancellationToken);
+        var second = await DeliverRangeAsync(changes.Skip(half).ToList(), accepted, cancellationToken);
+        return second ?? first;
     }
 
     private async Task<Answer> PostUntilAnsweredAsync(IReadOnlyList<FileChange> changes, CancellationToken cancellationToken)
@@ -105,7 +113,7 @@ internal sealed partial class EventSender(
                 {
                     EndOutage();
                     telemetry?.Posted(send, WatcherTelemetry.Outcomes.Accepted);
-                    return new Answer(Outcome.Accepted);
+                    return new Answer(Outcome.Accepted, Epoch: await ReadEpochAsync(response.Content, cancellationToken));
                 }
                 if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge)
                 {
@@ -143,6 +151,25 @@ internal sealed partial class EventSender(
         }
     }
 
+    /// <summary>
+    /// The epoch in a 202's <see cref="EventBatchAccepted"/>; null when the body cannot be read. The batch is
+    /// accepted either way, so a bad body is only "no information", never a reason to send again.
+    /// </summary>
+    private async Task<StreamEpoch?> ReadEpochAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+            var body = await JsonSerializer.DeserializeAsync(stream, DlopboxJsonContext.Default.EventBatchAccepted, cancellationToken);
+            return body is null ? null : new StreamEpoch(body.Epoch);
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            LogUnreadableAnswer(ex.Message);
+            return null;
+        }
+    }
+
     private void BeginOutage(string problem, bool refused)
     {
         _outageAttempts++;
@@ -174,6 +201,12 @@ internal sealed partial class EventSender(
 
     [LoggerMessage(LogLevel.Information, "The Interface takes events again after {Duration} and {Attempts} failed attempts")]
     private partial void LogOutageEnded(TimeSpan duration, int attempts);
+
+    [LoggerMessage(LogLevel.Debug, "The Interface accepted a batch without a readable answer ({Reason}): its stream epoch is unknown")]
+    private partial void LogUnreadableAnswer(string reason);
+
+    [LoggerMessage(LogLevel.Debug, "The Interface does not take an empty batch ({Problem}): its stream epoch is unknown")]
+    private partial void LogProbeRefused(string problem);
 
     [LoggerMessage(LogLevel.Information, "The Interface found a batch of {Count} events too large; sending it in halves")]
     private partial void LogSplitting(int count);

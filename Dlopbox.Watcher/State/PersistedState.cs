@@ -3,10 +3,15 @@ using Dlopbox.Contracts;
 
 namespace Dlopbox.Watcher.State;
 
-/// <summary>The acknowledged index on disk (<c>watcher-state.json</c>). Short member names: it holds one entry per path.</summary>
+/// <summary>
+/// The acknowledged index on disk (<c>watcher-state.json</c>) and the epoch of the stream it was sent to
+/// (absent in a state from before epochs: null, a stream from before epochs). Short member names: it holds
+/// one entry per path.
+/// </summary>
 internal sealed record PersistedState(
     [property: JsonPropertyName("version")] int Version,
-    [property: JsonPropertyName("entries")] IEnumerable<PersistedEntry> Entries);
+    [property: JsonPropertyName("entries")] IEnumerable<PersistedEntry> Entries,
+    [property: JsonPropertyName("epoch")] string? Epoch = null);
 
 /// <summary>
 /// One path: a dir (<c>d</c>), a symlink (<c>l</c>, its target) or else a file. Fields a state written by an

@@ -20,14 +20,19 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
 
     public string StatePath => Path.Combine(_stateDir, FileName);
 
-    public async Task<TreeIndex> LoadAsync(CancellationToken cancellationToken)
+    public async Task<TreeIndex> LoadAsync(CancellationToken cancellationToken) =>
+        (await LoadStateAsync(cancellationToken)).Acknowledged;
+
+    /// <summary>The acknowledged index and its stream's epoch; empty (and epoch null) when there is none or it is unreadable.</summary>
+    public async Task<LoadedState> LoadStateAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_stateDir);
         var index = new TreeIndex();
+        string? epoch = null;
         if (!File.Exists(StatePath))
         {
             LogNoState(StatePath);
-            return index;
+            return new LoadedState(index, epoch);
         }
         try
         {
@@ -44,21 +49,27 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
                     : IndexEntry.File(entry.Size, entry.Mtime ?? default, entry.Sha256 ?? "", entry.Mode);
                 index.Set(entry.Path, known with { Inode = entry.Inode, Ctime = entry.Ctime });
             }
-            LogLoaded(index.Count, StatePath);
+            epoch = state.Epoch;
+            LogLoaded(index.Count, StatePath, epoch);
         }
         catch (JsonException ex)
         {
             // Sending everything again is harmless downstream; refusing to start is not.
             LogUnreadableState(StatePath, ex.Message);
             index = new TreeIndex();
+            epoch = null;
         }
-        return index;
+        return new LoadedState(index, epoch);
     }
 
-    public async Task SaveAsync(TreeIndex acknowledged, CancellationToken cancellationToken)
+    public Task SaveAsync(TreeIndex acknowledged, CancellationToken cancellationToken) =>
+        SaveAsync(acknowledged, epoch: null, cancellationToken);
+
+    /// <summary>Saves <paramref name="acknowledged"/> as sent to the stream of <paramref name="epoch"/>.</summary>
+    public async Task SaveAsync(TreeIndex acknowledged, string? epoch, CancellationToken cancellationToken)
     {
         var temp = StatePath + ".tmp";
-        var state = new PersistedState(FormatVersion, acknowledged.All().Select(e => ToPersisted(e.Key, e.Value)));
+        var state = new PersistedState(FormatVersion, acknowledged.All().Select(e => ToPersisted(e.Key, e.Value)), epoch);
         await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
         {
             await JsonSerializer.SerializeAsync(stream, state, WatcherStateJsonContext.Default.PersistedState, cancellationToken);
@@ -79,9 +90,12 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
     [LoggerMessage(LogLevel.Information, "No watcher state at {StatePath}: everything in the master dir will be sent")]
     private partial void LogNoState(string statePath);
 
-    [LoggerMessage(LogLevel.Information, "Loaded {Entries} acknowledged entries from {StatePath}")]
-    private partial void LogLoaded(int entries, string statePath);
+    [LoggerMessage(LogLevel.Information, "Loaded {Entries} acknowledged entries from {StatePath} (stream epoch {Epoch})")]
+    private partial void LogLoaded(int entries, string statePath, string? epoch);
 
     [LoggerMessage(LogLevel.Warning, "Ignoring unreadable watcher state {StatePath} ({Reason}): everything will be sent again")]
     private partial void LogUnreadableState(string statePath, string reason);
 }
+
+/// <summary>A loaded state: what the Interface acknowledged, and the epoch of the stream it went to (null: before epochs).</summary>
+internal sealed record LoadedState(TreeIndex Acknowledged, string? Epoch);
