@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Dlopbox.Contracts;
 using Dlopbox.Embedded;
