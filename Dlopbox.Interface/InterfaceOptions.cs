@@ -39,6 +39,13 @@ public sealed class InterfaceOptions
     [Range(1, long.MaxValue)]
     public long? StreamMaxSegmentSizeBytes { get; set; }
 
+    /// <summary>
+    /// How long the stream's epoch probe waits for a record of a stream that holds some (see
+    /// <see cref="EventStream.StreamEpoch"/>); past it, the publish or the reconnect fails and is retried.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan StreamProbeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Most events one <c>POST /events</c> may carry; more gets 413 and the watcher splits the batch.</summary>
     [Range(1, 1_000_000)]
     public int MaxBatchEvents { get; set; } = 10_000;

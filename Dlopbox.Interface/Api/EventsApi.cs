@@ -51,9 +51,10 @@ public static partial class EventsApi
             var recorded = change.TraceParent is null ? change : change with { TraceParent = null };
             records.Add(new ChangeRecord { Change = recorded, Source = batch.Source, ReceivedAt = receivedAt });
         }
+        string? epoch;
         try
         {
-            await publisher.PublishAsync(records, traceParents, cancellationToken);
+            epoch = await publisher.PublishAsync(records, traceParents, cancellationToken);
         }
         catch (StreamUnavailableException)
         {
@@ -61,7 +62,7 @@ public static partial class EventsApi
             return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "The event stream is unavailable.", detail: "Nothing of this batch was acknowledged; send it again.");
         }
-        return Results.Accepted(value: new EventBatchAccepted(records.Count));
+        return Results.Accepted(value: new EventBatchAccepted(records.Count, epoch));
     }
 
     /// <summary>Each change's trace context (validated), or null when not tracing or none has one.</summary>

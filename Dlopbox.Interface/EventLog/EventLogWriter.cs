@@ -18,6 +18,7 @@ namespace Dlopbox.Interface.EventLog;
 public sealed partial class EventLogWriter(
     RabbitConnectionProvider connections,
     StreamTopology topology,
+    StreamEpoch epoch,
     IEventLogStore store,
     ILogger<EventLogWriter> logger) : BackgroundService, IHealthCheck
 {
@@ -66,6 +67,7 @@ public sealed partial class EventLogWriter(
     private async Task FollowAsync(Action onProgress, CancellationToken stoppingToken)
     {
         IChannel channel;
+        string? current;
         var deliveries = Channel.CreateBounded<(long Offset, ulong Tag, ChangeRecord? Record)>(
             new BoundedChannelOptions(Prefetch) { SingleReader = true, SingleWriter = true });
         try
@@ -73,6 +75,7 @@ public sealed partial class EventLogWriter(
             var connection = await connections.GetAsync(stoppingToken);
             channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
             await topology.DeclareAsync(channel, stoppingToken);
+            current = await epoch.ResolveAsync(connection, stoppingToken);
             await channel.BasicQosAsync(0, Prefetch, global: false, stoppingToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -82,6 +85,11 @@ public sealed partial class EventLogWriter(
 
         await using (channel)
         {
+            if (await EventLogEpoch.MatchAsync(store, _index.Epoch, Checkpoint, _index.Count, current, logger, stoppingToken) is { } reset)
+            {
+                _index.Load(reset);
+                Interlocked.Exchange(ref _checkpoint, reset.Offset);
+            }
             var consumer = new AsyncEventingBasicConsumer(channel);
             consumer.ReceivedAsync += async (_, delivery) =>
             {

@@ -24,8 +24,17 @@ public interface IEventLogStore
     /// </summary>
     Task AppendAsync(EventLogBatch batch, CancellationToken cancellationToken);
 
-    /// <summary>The stored index of the master tree; its offset is the checkpoint.</summary>
+    /// <summary>
+    /// The stored index of the master tree; its offset is the checkpoint, its epoch the stream's the log was read
+    /// from (null for a log written before epochs, or a fresh one).
+    /// </summary>
     Task<Snapshot> LoadIndexAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts the log again for the stream of <paramref name="epoch"/> (its offsets restart at 0): drops every
+    /// event and index row, puts the checkpoint back to -1 and stores the epoch.
+    /// </summary>
+    Task ResetAsync(string? epoch, CancellationToken cancellationToken);
 
     Task<EventPage> QueryAsync(EventQuery query, CancellationToken cancellationToken);
 

@@ -8,15 +8,17 @@ namespace Dlopbox.Interface.EventLog;
 /// <summary>
 /// The event log in MongoDB (deployments): collections <c>events</c> (offset as <c>_id</c>, indexes on
 /// path, old path and time), <c>files</c> (the index of the master tree, path as <c>_id</c>) and
-/// <c>checkpoints</c>. Without multi-document transactions (a standalone mongod has none) each step
+/// <c>checkpoints</c>, plus <c>meta</c> (the stream epoch; a log written before epochs has none: null). Without multi-document transactions (a standalone mongod has none) each step
 /// is idempotent and the checkpoint moves last, so a batch interrupted half-way is simply applied again.
 /// </summary>
 public sealed class MongoEventLogStore(IMongoDatabase database) : IEventLogStore
 {
     private const string CheckpointId = "event-log";
+    private const string EpochId = "stream-epoch";
     private readonly IMongoCollection<BsonDocument> _events = database.GetCollection<BsonDocument>("events");
     private readonly IMongoCollection<BsonDocument> _files = database.GetCollection<BsonDocument>("files");
     private readonly IMongoCollection<BsonDocument> _checkpoints = database.GetCollection<BsonDocument>("checkpoints");
+    private readonly IMongoCollection<BsonDocument> _meta = database.GetCollection<BsonDocument>("meta");
 
     public string Name => "mongodb";
 
@@ -71,8 +73,24 @@ public sealed class MongoEventLogStore(IMongoDatabase database) : IEventLogStore
         var docs = await _files.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync(cancellationToken);
         var entries = docs.Select(EventBsonMapper.ToEntry).ToList();
         entries.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
-        return new Snapshot(checkpoint, entries);
+        var meta = await _meta.Find(Builders<BsonDocument>.Filter.Eq("_id", EpochId)).FirstOrDefaultAsync(cancellationToken);
+        return new Snapshot(checkpoint, entries, ReadEpoch(meta));
     }
+
+    public async Task ResetAsync(string? epoch, CancellationToken cancellationToken)
+    {
+        // No transaction: the epoch moves last, so a reset interrupted half-way leaves the old epoch, which differs
+        // from the stream's, and the writer resets again.
+        await _checkpoints.DeleteOneAsync(Builders<BsonDocument>.Filter.Eq("_id", CheckpointId), cancellationToken);
+        await _events.DeleteManyAsync(FilterDefinition<BsonDocument>.Empty, cancellationToken);
+        await _files.DeleteManyAsync(FilterDefinition<BsonDocument>.Empty, cancellationToken);
+        await _meta.ReplaceOneAsync(Builders<BsonDocument>.Filter.Eq("_id", EpochId),
+            new BsonDocument { ["_id"] = EpochId, ["value"] = epoch is null ? BsonNull.Value : new BsonString(epoch) },
+            new ReplaceOptions { IsUpsert = true }, cancellationToken);
+    }
+
+    private static string? ReadEpoch(BsonDocument? meta) =>
+        meta is not null && meta.TryGetValue("value", out var value) && value.IsString ? value.AsString : null;
 
     public async Task<EventPage> QueryAsync(EventQuery query, CancellationToken cancellationToken)
     {

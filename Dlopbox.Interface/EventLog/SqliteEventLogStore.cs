@@ -55,6 +55,7 @@ public sealed class SqliteEventLogStore : IEventLogStore
                 sha256 TEXT,
                 offset INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, offset INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
             """, cancellationToken);
         // Columns added after the first release: a log written by an older dlopbox gains them (its rows keep
         // mtime_ticks, read as the 100 ns times they were).
@@ -201,10 +202,36 @@ public sealed class SqliteEventLogStore : IEventLogStore
                 });
             }
         }
+        // A log written before epochs has no such row (nor, before InitializeAsync, the table): its epoch is null.
+        await using var epochCommand = connection.CreateCommand();
+        epochCommand.CommandText = $"SELECT value FROM meta WHERE name = '{EpochRow}'";
+        var epoch = await epochCommand.ExecuteScalarAsync(cancellationToken) as string;
         await transaction.CommitAsync(cancellationToken);
         entries.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
-        return new Snapshot(checkpoint, entries);
+        return new Snapshot(checkpoint, entries, epoch);
     }
+
+    public async Task ResetAsync(string? epoch, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        // One transaction: a crash half-way leaves the old log whole, with its old epoch, and the reset is done again.
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, "DELETE FROM events; DELETE FROM files; DELETE FROM checkpoints WHERE name = 'event-log';",
+            cancellationToken);
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"""
+                INSERT INTO meta (name, value) VALUES ('{EpochRow}', $epoch)
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value
+                """;
+            command.Parameters.AddWithValue("$epoch", (object?)epoch ?? DBNull.Value);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>The <c>meta</c> row holding the stream epoch the log was read from.</summary>
+    private const string EpochRow = "stream-epoch";
 
     public async Task<EventPage> QueryAsync(EventQuery query, CancellationToken cancellationToken)
     {

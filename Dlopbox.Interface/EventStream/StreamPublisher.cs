@@ -16,21 +16,25 @@ public sealed partial class StreamPublisher : IAsyncDisposable
 {
     private readonly RabbitConnectionProvider _connections;
     private readonly StreamTopology _topology;
+    private readonly StreamEpoch _epoch;
     private readonly ILogger<StreamPublisher> _logger;
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly Counter<long> _sent;
     private readonly Histogram<double> _duration;
     private readonly KeyValuePair<string, object?>[] _tags;
     private IChannel? _channel;
+    private IConnection? _connection;
 
     public StreamPublisher(
         RabbitConnectionProvider connections,
         StreamTopology topology,
+        StreamEpoch epoch,
         IMeterFactory meterFactory,
         ILogger<StreamPublisher> logger)
     {
         _connections = connections;
         _topology = topology;
+        _epoch = epoch;
         _logger = logger;
         var meter = meterFactory.Create(InterfaceTelemetry.Name);
         _sent = meter.CreateCounter<long>(InterfaceTelemetry.SentMessagesMetric, "{message}",
@@ -50,8 +54,10 @@ public sealed partial class StreamPublisher : IAsyncDisposable
     /// <summary>
     /// Publishes <paramref name="records"/> and waits for every confirm. <paramref name="traceParents"/>, when
     /// given, holds each record's trace context (default where it has none), parallel to <paramref name="records"/>.
+    /// Every record is stamped with the stream's epoch, which is returned; an empty batch publishes nothing and
+    /// only answers the epoch (the watcher's cheap probe of which stream it is feeding).
     /// </summary>
-    public async Task PublishAsync(IReadOnlyList<ChangeRecord> records, IReadOnlyList<ActivityContext>? traceParents,
+    public async Task<string?> PublishAsync(IReadOnlyList<ChangeRecord> records, IReadOnlyList<ActivityContext>? traceParents,
         CancellationToken cancellationToken)
     {
         await _writer.WaitAsync(cancellationToken);
@@ -62,11 +68,12 @@ public sealed partial class StreamPublisher : IAsyncDisposable
         try
         {
             var channel = await GetChannelAsync(cancellationToken);
+            var epoch = await _epoch.ResolveAsync(_connection!, cancellationToken);
             var confirms = new Task[records.Count];
             var started = new long[records.Count];
             for (var i = 0; i < records.Count; i++)
             {
-                var body = JsonSerializer.SerializeToUtf8Bytes(records[i], DlopboxJsonContext.Default.ChangeRecord);
+                var body = JsonSerializer.SerializeToUtf8Bytes(records[i] with { Epoch = epoch }, DlopboxJsonContext.Default.ChangeRecord);
                 var properties = new BasicProperties
                 {
                     DeliveryMode = DeliveryModes.Persistent,
@@ -84,6 +91,7 @@ public sealed partial class StreamPublisher : IAsyncDisposable
                     Activity.Current = request;
             }
             await AwaitConfirmsAsync(confirms, started, spans);
+            return epoch;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -161,6 +169,7 @@ public sealed partial class StreamPublisher : IAsyncDisposable
             cancellationToken);
         await _topology.DeclareAsync(channel, cancellationToken);
         _channel = channel;
+        _connection = connection;
         return channel;
     }
 
@@ -177,6 +186,7 @@ public sealed partial class StreamPublisher : IAsyncDisposable
             // A broken channel may fail to close; it is being replaced either way.
         }
         _channel = null;
+        _connection = null;
     }
 
     public async ValueTask DisposeAsync()

@@ -16,6 +16,7 @@ public static class InterfaceServiceExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RabbitConnectionProvider>();
         builder.Services.AddSingleton<StreamTopology>();
+        builder.Services.AddSingleton<StreamEpoch>();
         builder.Services.AddSingleton<StreamPublisher>();
         return builder;
     }

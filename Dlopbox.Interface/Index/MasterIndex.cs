@@ -4,13 +4,25 @@ namespace Dlopbox.Interface.Index;
 
 /// <summary>
 /// The current tree of the master as told by the stream: path → entry, plus the offset of the last
-/// message applied. A <see cref="Snapshot"/> taken from it is consistent at that offset.
+/// message applied, and the epoch of the stream those offsets belong to. A <see cref="Snapshot"/> taken from it
+/// is consistent at that offset of that epoch.
 /// </summary>
 public sealed class MasterIndex
 {
     private readonly Lock _lock = new();
     private readonly PathIndex<SnapshotEntry> _entries = new();
     private long _offset = -1;
+    private string? _epoch;
+
+    /// <summary>The stream epoch the offsets are of; null for a stream written before epochs (or none known yet).</summary>
+    public string? Epoch
+    {
+        get
+        {
+            lock (_lock)
+                return _epoch;
+        }
+    }
 
     public long Offset
     {
@@ -33,7 +45,7 @@ public sealed class MasterIndex
     public Snapshot TakeSnapshot()
     {
         lock (_lock)
-            return new Snapshot(_offset, _entries.All().Select(e => e.Value).ToList());
+            return new Snapshot(_offset, _entries.All().Select(e => e.Value).ToList(), _epoch);
     }
 
     /// <summary>Replaces the whole index with <paramref name="snapshot"/> (e.g. the event log's, at start).</summary>
@@ -45,6 +57,21 @@ public sealed class MasterIndex
             foreach (var entry in snapshot.Entries)
                 _entries.Set(entry.Path, entry);
             _offset = snapshot.Offset;
+            _epoch = snapshot.Epoch;
+        }
+    }
+
+    /// <summary>
+    /// Empties the index for a new stream of <paramref name="epoch"/>: its offsets start again at 0, so nothing
+    /// known from the old one holds (the watcher sends the master again).
+    /// </summary>
+    public void Reset(string? epoch)
+    {
+        lock (_lock)
+        {
+            _entries.Clear();
+            _offset = -1;
+            _epoch = epoch;
         }
     }
 

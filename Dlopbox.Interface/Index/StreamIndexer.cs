@@ -19,6 +19,7 @@ namespace Dlopbox.Interface.Index;
 public sealed partial class StreamIndexer(
     RabbitConnectionProvider connections,
     StreamTopology topology,
+    StreamEpoch epoch,
     MasterIndex index,
     LiveFeed live,
     IEventLogStore store,
@@ -89,6 +90,7 @@ public sealed partial class StreamIndexer(
         var connection = await connections.GetAsync(stoppingToken);
         await using var channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
         await topology.DeclareAsync(channel, stoppingToken);
+        ResetIfNewStream(await epoch.ResolveAsync(connection, stoppingToken));
         await channel.BasicQosAsync(0, Prefetch, global: false, stoppingToken);
 
         var broken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -148,6 +150,23 @@ public sealed partial class StreamIndexer(
         await broken.Task.WaitAsync(stoppingToken);
     }
 
+    /// <summary>
+    /// The index's offsets only hold on the stream they were read from: on another one (the broker lost its data and
+    /// its offsets restart at 0) the index starts again empty. Null and null are the same stream (before epochs).
+    /// </summary>
+    private void ResetIfNewStream(string? current)
+    {
+        var known = index.Epoch;
+        if (string.Equals(current, known, StringComparison.Ordinal))
+            return;
+        if (index.Offset >= 0 || index.Count > 0)
+        {
+            LogNewStream(logger, current, known);
+            live.ClearRecent();
+        }
+        index.Reset(current);
+    }
+
     private static long ReadOffset(BasicDeliverEventArgs delivery) =>
         delivery.BasicProperties.Headers?.TryGetValue("x-stream-offset", out var value) == true && value is long offset
             ? offset
@@ -163,6 +182,9 @@ public sealed partial class StreamIndexer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No stored index from the event log ({Store}: {Reason}); rebuilding it from the stream's first offset")]
     private static partial void LogNoStoredIndex(ILogger logger, string store, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The event stream is new (epoch {New}, was {Old}): the index starts again from offset 0; the watcher sends the master again")]
+    private static partial void LogNewStream(ILogger logger, string? @new, string? old);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The stream no longer holds offsets {Expected} to {Got}: retention dropped them; the index misses those changes until the watcher reports them again")]
     private static partial void LogGap(ILogger logger, long expected, long got);

@@ -50,6 +50,16 @@ public sealed class LiveFeed(IOptions<LiveOptions> options, TimeProvider time)
     }
 
     /// <summary>
+    /// Forgets the recent events: they are of a stream that is gone (its broker lost its data), and their offsets
+    /// would hide the new stream's from a page that reconnects after one of them.
+    /// </summary>
+    public void ClearRecent()
+    {
+        lock (_lock)
+            _recent.Clear();
+    }
+
+    /// <summary>
     /// A new page: the recent events after <paramref name="afterOffset"/> (all recent ones when null) are queued
     /// first, then everything published from now on. Dispose the subscription when the page goes away.
     /// </summary>

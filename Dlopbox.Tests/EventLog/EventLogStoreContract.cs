@@ -57,6 +57,41 @@ public abstract class EventLogStoreContract
     }
 
     [SkippableFact]
+    public async Task A_fresh_store_has_no_epoch_and_a_reset_stores_one_that_round_trips()
+    {
+        var store = await StoreAsync();
+        Assert.Null((await store.LoadIndexAsync(CancellationToken.None)).Epoch);
+        await store.ResetAsync("epoch-1", CancellationToken.None);
+        Assert.Equal("epoch-1", (await store.LoadIndexAsync(CancellationToken.None)).Epoch);
+        await store.InitializeAsync(CancellationToken.None); // a restart keeps it
+        Assert.Equal("epoch-1", (await store.LoadIndexAsync(CancellationToken.None)).Epoch);
+        await store.ResetAsync(null, CancellationToken.None);
+        Assert.Null((await store.LoadIndexAsync(CancellationToken.None)).Epoch);
+    }
+
+    [SkippableFact]
+    public async Task A_reset_drops_events_index_and_checkpoint_and_the_log_starts_again_from_offset_0()
+    {
+        var store = await StoreAsync();
+        await store.ResetAsync("old", CancellationToken.None);
+        await store.AppendAsync(new EventLogBatch(History(), [new SnapshotEntry { Path = "b", IsDir = true, Offset = 3 }], [], 5),
+            CancellationToken.None);
+
+        await store.ResetAsync("new", CancellationToken.None);
+        Assert.Equal(-1, await store.GetCheckpointAsync(CancellationToken.None));
+        var index = await store.LoadIndexAsync(CancellationToken.None);
+        Assert.Equal((-1L, 0, "new"), (index.Offset, index.Entries.Count, index.Epoch));
+        Assert.Empty(await Offsets(store, new EventQuery()));
+        Assert.Null(await store.GetAsync(3, CancellationToken.None));
+
+        // The new stream's offsets restart at 0 and are stored, not ignored as replays.
+        await store.AppendAsync(new EventLogBatch([Event(0, Write("n.txt"))], [], [], 0), CancellationToken.None);
+        Assert.Equal("n.txt", (await store.GetAsync(0, CancellationToken.None))!.Change.Path);
+        Assert.Equal(0, await store.GetCheckpointAsync(CancellationToken.None));
+        Assert.Equal("new", (await store.LoadIndexAsync(CancellationToken.None)).Epoch);
+    }
+
+    [SkippableFact]
     public async Task Appending_again_never_duplicates_and_the_checkpoint_never_moves_back()
     {
         var store = await StoreAsync();

@@ -34,6 +34,8 @@ public sealed class SqliteEventLogUpgradeTests : IDisposable
         await store.InitializeAsync(CancellationToken.None);
         Assert.Equal((FileTime)mtime, (await store.GetAsync(0, CancellationToken.None))!.Change.Mtime);
         Assert.Equal((FileTime)mtime, (await store.LoadIndexAsync(CancellationToken.None)).Entries.Single().Mtime);
+        // Written before stream epochs: its epoch is null, the legacy stream's, so it is not reset on a legacy stream.
+        Assert.Null((await store.LoadIndexAsync(CancellationToken.None)).Epoch);
 
         // New rows next to the old ones keep their nanoseconds; an update of an old row replaces its ticks.
         var exact = new FileTime(1_800_000_000, 123_456_789);

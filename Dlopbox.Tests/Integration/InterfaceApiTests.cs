@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Dlopbox.Contracts;
 
 namespace Dlopbox.Tests.Integration;
 
@@ -28,6 +30,19 @@ public sealed class InterfaceApiTests(SyncSystemFixture system) : IDisposable
         var wrong = await PostAsync(body, "not-the-token-at-all");
         await ProblemJson.AssertAsync(wrong, HttpStatusCode.Unauthorized);
         Assert.Contains("Bearer", wrong.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task An_empty_batch_gets_202_with_the_streams_epoch_and_the_same_one_each_time()
+    {
+        var first = await PostAsync("""{"source":"t","events":[]}""", system.System.WatcherToken);
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var accepted = await first.Content.ReadFromJsonAsync(DlopboxJsonContext.Default.EventBatchAccepted);
+        Assert.Equal(0, accepted!.Accepted);
+        Assert.False(string.IsNullOrEmpty(accepted.Epoch));
+        var again = await (await PostAsync("""{"source":"t","events":[]}""", system.System.WatcherToken))
+            .Content.ReadFromJsonAsync(DlopboxJsonContext.Default.EventBatchAccepted);
+        Assert.Equal(accepted.Epoch, again!.Epoch);
     }
 
     [Fact]

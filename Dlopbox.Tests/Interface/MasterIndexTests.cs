@@ -19,6 +19,34 @@ public class MasterIndexTests
     private static string[] Paths(MasterIndex index) => index.TakeSnapshot().Entries.Select(e => e.IsDir ? e.Path + "/" : e.Path).ToArray();
 
     [Fact]
+    public void Reset_empties_the_index_for_a_new_epoch_whose_offsets_start_again_at_0()
+    {
+        var index = Apply(FileChange.Mkdir("a"), FileChange.Write("a/f", 3, Mtime, Hash));
+        Assert.Null(index.Epoch);
+        index.Reset("e2");
+        Assert.Equal((-1L, 0, "e2"), (index.Offset, index.Count, index.Epoch));
+        var empty = index.TakeSnapshot();
+        Assert.Equal((-1L, "e2"), (empty.Offset, empty.Epoch));
+        Assert.Empty(empty.Entries);
+
+        // Offset 0 again is applied, not skipped as already seen.
+        index.Apply(0, FileChange.Mkdir("b"));
+        Assert.Equal(["b/"], Paths(index));
+        Assert.Equal("e2", index.TakeSnapshot().Epoch);
+    }
+
+    [Fact]
+    public void Load_takes_the_snapshots_epoch_and_a_snapshot_gives_it_back()
+    {
+        var index = new MasterIndex();
+        index.Load(new Snapshot(7, [new SnapshotEntry { Path = "d", IsDir = true, Offset = 7 }], "e1"));
+        Assert.Equal(("e1", 7L, 1), (index.Epoch, index.Offset, index.Count));
+        Assert.Equal("e1", index.TakeSnapshot().Epoch);
+        index.Load(new Snapshot(7, []));
+        Assert.Null(index.Epoch);
+    }
+
+    [Fact]
     public void Writes_create_their_parent_dirs_and_the_snapshot_carries_the_offset()
     {
         var index = Apply(FileChange.Write("a/b/f", 3, Mtime, Hash));
