@@ -48,7 +48,12 @@ internal sealed partial class FileDownloader(
 
     /// <inheritdoc cref="DownloadAsync(string, ExpectedContent, CancellationToken)"/>
     /// <param name="onBytes">Called with each chunk's size as it arrives (on the downloading task), for progress displays.</param>
-    public async Task<DownloadResult> DownloadAsync(string path, ExpectedContent expected, Action<long>? onBytes,
+    public Task<DownloadResult> DownloadAsync(string path, ExpectedContent expected, Action<long>? onBytes, CancellationToken cancellationToken) =>
+        DownloadAsync(path, expected, onBytes, resolved: null, cancellationToken);
+
+    /// <inheritdoc cref="DownloadAsync(string, ExpectedContent, Action{long}?, CancellationToken)"/>
+    /// <param name="resolved">The path's parent from <see cref="ReplicaDirectory.OpenExisting"/>, still the caller's; null: resolved (and created) here.</param>
+    public async Task<DownloadResult> DownloadAsync(string path, ExpectedContent expected, Action<long>? onBytes, ReplicaEntry? resolved,
         CancellationToken cancellationToken)
     {
         MasterFile? file;
@@ -76,7 +81,7 @@ internal sealed partial class FileDownloader(
             }
 
             // Parents are created only now: a file gone from the master leaves no dirs behind.
-            using var target = replica.OpenForWrite(path);
+            using var target = replica.OpenForWrite(path, resolved);
             var temp = ReplicaDirectory.NewTempName();
             try
             {
