@@ -11,7 +11,8 @@ namespace Dlopbox.Client.Replica;
 /// for those of the same path, an ancestor or a descendant, and so does any local operation that asks
 /// (<see cref="WaitForRelatedAsync"/>). Started by one dispatcher; downloads complete on their own.
 /// </summary>
-internal sealed partial class DownloadScheduler : IDisposable
+internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDownloader downloader, AppliedOffsetTracker offsets, UnresolvedFiles unresolved,
+    LocalEventRunner local, IOptions<ClientOptions> options, ILogger logger, ClientTelemetry? telemetry, SyncProgress? progress) : IDisposable
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
@@ -19,35 +20,12 @@ internal sealed partial class DownloadScheduler : IDisposable
     /// <summary>How long downloads may go on once the host is stopping before they are abandoned.</summary>
     internal static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
 
-    private readonly ReplicaDirectory _replica;
-    private readonly FileDownloader _downloader;
-    private readonly AppliedOffsetTracker _offsets;
-    private readonly UnresolvedFiles _unresolved;
-    private readonly LocalEventRunner _local;
-    private readonly ILogger _logger;
-    private readonly ClientTelemetry? _telemetry;
-    private readonly SyncProgress? _progress;
-    private readonly SemaphoreSlim _downloadSlots;
+    private readonly SemaphoreSlim _downloadSlots = new(options.Value.MaxParallelDownloads, options.Value.MaxParallelDownloads);
     private readonly FetchPacer _pacer = new();
-    private readonly DownloadOutage _outage;
+    private readonly DownloadOutage _outage = new(logger, progress, MaxRetryDelay);
     private readonly Lock _lock = new();
     private readonly List<InFlightDownload> _inFlight = [];
     private CancellationTokenSource _abandon = new();
-
-    public DownloadScheduler(ReplicaDirectory replica, FileDownloader downloader, AppliedOffsetTracker offsets, UnresolvedFiles unresolved, LocalEventRunner local,
-        IOptions<ClientOptions> options, ILogger logger, ClientTelemetry? telemetry, SyncProgress? progress)
-    {
-        _replica = replica;
-        _downloader = downloader;
-        _offsets = offsets;
-        _unresolved = unresolved;
-        _local = local;
-        _logger = logger;
-        _telemetry = telemetry;
-        _progress = progress;
-        _downloadSlots = new SemaphoreSlim(options.Value.MaxParallelDownloads, options.Value.MaxParallelDownloads);
-        _outage = new DownloadOutage(logger, progress, MaxRetryDelay);
-    }
 
     public int InFlightCount
     {
@@ -75,9 +53,9 @@ internal sealed partial class DownloadScheduler : IDisposable
             throw;
         }
         if (partOfEarlierOffset)
-            _offsets.Retain(offset);
+            offsets.Retain(offset);
         else
-            _offsets.Begin(offset);
+            offsets.Begin(offset);
         var download = new InFlightDownload(path);
         // The event's span (if given) now ends with this download; Activity.Current (that span) flows into it.
         download.Span = span;
@@ -114,47 +92,49 @@ internal sealed partial class DownloadScheduler : IDisposable
                         await Task.Delay(pace, abandon);
                     if (download.Superseded)
                     {
-                        Log.Superseded(_logger, offset, download.Path);
+                        Log.Superseded(logger, offset, download.Path);
                         download.Span?.SetTag(InFlightDownload.ResultTag, "superseded");
                         break;
                     }
                     _pacer.RecordFetchStart(download.Path);
+                    // The parent dir, resolved once (refusing links) for the compare, the temp file and the rename.
+                    using var parent = replica.OpenExisting(download.Path);
                     if (expected.Mtime is { } mtime
-                        && await _replica.CompareAsync(download.Path, expected.Size, mtime, expected.Mode, expected.Sha256, abandon) is var state
+                        && await ReplicaDirectory.CompareAsync(parent, expected.Size, mtime, expected.Mode, expected.Sha256, abandon) is var state
                         and not ContentState.Differs)
                     {
                         // Same bytes by size and mtime; a chmod is all a mode change needs.
                         if (state == ContentState.ModeDiffers)
-                            _replica.SetAttributes(download.Path, expected.Mode!.Value, null);
-                        Log.AlreadyCurrent(_logger, offset, download.Path, state == ContentState.ModeDiffers);
+                            replica.SetAttributes(download.Path, expected.Mode!.Value, null);
+                        Log.AlreadyCurrent(logger, offset, download.Path, state == ContentState.ModeDiffers);
                         download.Span?.SetTag(InFlightDownload.ResultTag, state == ContentState.ModeDiffers ? "chmod" : "current");
-                        _unresolved.RemoveExact(download.Path);
+                        unresolved.RemoveExact(download.Path);
                         break;
                     }
-                    var result = await _downloader.DownloadAsync(download.Path, expected, abandon);
+                    var result = await downloader.DownloadAsync(download.Path, expected, onBytes: null, parent, abandon);
                     _outage.End();
-                    Log.Downloaded(_logger, offset, download.Path, result);
+                    Log.Downloaded(logger, offset, download.Path, result);
                     download.Span?.SetTag(InFlightDownload.ResultTag, InFlightDownload.ResultName(result));
                     if (result == DownloadResult.NotFound)
-                        _unresolved.Add(download.Path, expected);
+                        unresolved.Add(download.Path, expected);
                     else
-                        _unresolved.RemoveExact(download.Path);
+                        unresolved.RemoveExact(download.Path);
                     if (result == DownloadResult.Rejected)
-                        _progress?.RecordError($"the file server refused {download.Path}");
+                        progress?.RecordError($"the file server refused {download.Path}");
                     break;
                 }
                 catch (Exception ex) when (!abandon.IsCancellationRequested && IsTransient(ex))
                 {
                     // Network or server trouble: retry until it works or we stop; the offset waits meanwhile.
                     _outage.Begin(ex.Message);
-                    Log.DownloadStillFailing(_logger, offset, download.Path, attempt, ex);
-                    _telemetry?.Retrying("download");
+                    Log.DownloadStillFailing(logger, offset, download.Path, attempt, ex);
+                    telemetry?.Retrying("download");
                     download.Span?.AddEvent(new ActivityEvent("retry"));
                     await Task.Delay(delay, abandon);
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
                 }
             }
-            _offsets.Complete(offset);
+            offsets.Complete(offset);
         }
         catch (OperationCanceledException) when (abandon.IsCancellationRequested)
         {
@@ -163,15 +143,15 @@ internal sealed partial class DownloadScheduler : IDisposable
         catch (UnsafePathException ex)
         {
             // A link planted on the way since the event was checked: refused all the same.
-            _local.Refused(offset, ChangeKind.Write, download.Path, ex.Reason);
-            _offsets.Complete(offset);
+            local.Refused(offset, ChangeKind.Write, download.Path, ex.Reason);
+            offsets.Complete(offset);
         }
         catch (Exception ex)
         {
-            Log.DownloadCrashed(_logger, offset, download.Path, ex);
-            _progress?.RecordError($"download of {download.Path} failed: {ex.Message}");
+            Log.DownloadCrashed(logger, offset, download.Path, ex);
+            progress?.RecordError($"download of {download.Path} failed: {ex.Message}");
             download.Span?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            _offsets.Complete(offset);
+            offsets.Complete(offset);
         }
         finally
         {
@@ -206,7 +186,7 @@ internal sealed partial class DownloadScheduler : IDisposable
         catch (TimeoutException)
         {
         }
-        Log.Abandoning(_logger, InFlightCount);
+        Log.Abandoning(logger, InFlightCount);
         await _abandon.CancelAsync();
         await all;
         _abandon.Dispose();

@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using Dlopbox.Contracts;
 using Dlopbox.FileSystem;
+using Microsoft.Win32.SafeHandles;
 
 namespace Dlopbox.Client.Replica;
 
@@ -48,7 +49,12 @@ internal sealed partial class FileDownloader(
 
     /// <inheritdoc cref="DownloadAsync(string, ExpectedContent, CancellationToken)"/>
     /// <param name="onBytes">Called with each chunk's size as it arrives (on the downloading task), for progress displays.</param>
-    public async Task<DownloadResult> DownloadAsync(string path, ExpectedContent expected, Action<long>? onBytes,
+    public Task<DownloadResult> DownloadAsync(string path, ExpectedContent expected, Action<long>? onBytes, CancellationToken cancellationToken) =>
+        DownloadAsync(path, expected, onBytes, resolved: null, cancellationToken);
+
+    /// <inheritdoc cref="DownloadAsync(string, ExpectedContent, Action{long}?, CancellationToken)"/>
+    /// <param name="resolved">The path's parent from <see cref="ReplicaDirectory.OpenExisting"/>, still the caller's; null: resolved (and created) here.</param>
+    public async Task<DownloadResult> DownloadAsync(string path, ExpectedContent expected, Action<long>? onBytes, ReplicaEntry? resolved,
         CancellationToken cancellationToken)
     {
         MasterFile? file;
@@ -76,23 +82,24 @@ internal sealed partial class FileDownloader(
             }
 
             // Parents are created only now: a file gone from the master leaves no dirs behind.
-            using var target = replica.OpenForWrite(path);
+            using var target = replica.OpenForWrite(path, resolved);
             var temp = ReplicaDirectory.NewTempName();
             try
             {
                 long size;
                 string sha256;
-                // Created 0600 through the parent's fd, refusing any existing name; unbuffered.
-                await using (var output = new FileStream(target.Parent.CreateFile(temp, 0x180), FileAccess.Write, bufferSize: 0))
+                // Created 0600 through the parent's fd, refusing any existing name; written at offsets we keep
+                // (a FileStream would lseek to learn and to sync its position: three more syscalls a file).
+                using (var output = target.Parent.CreateFile(temp, 0x180))
                 {
                     (size, sha256) = await CopyAndHashAsync(file.Content, output, expected.Size, onBytes, cancellationToken);
                     telemetry?.Downloaded(size);
                     if (size == expected.Size && (expected.Sha256 is not { } wanted || string.Equals(wanted, sha256, StringComparison.OrdinalIgnoreCase)))
                     {
                         // On the fd, before the rename: the file appears with its mode and mtime, never without.
-                        FileModes.SetPermissions(output.SafeFileHandle, expected.Mode ?? FileModes.DefaultFileMode);
+                        FileModes.SetPermissions(output, expected.Mode ?? FileModes.DefaultFileMode);
                         if (expected.Mtime is { } mtime)
-                            FileTimes.SetMtime(output.SafeFileHandle, mtime);
+                            FileTimes.SetMtime(output, mtime);
                     }
                 }
                 if (size != expected.Size)
@@ -122,7 +129,7 @@ internal sealed partial class FileDownloader(
     }
 
     /// <summary>Copies at most one byte more than expected: enough to know the file is not the one announced.</summary>
-    private static async Task<(long Size, string Sha256)> CopyAndHashAsync(Stream content, Stream output, long expectedSize, Action<long>? onBytes,
+    private static async Task<(long Size, string Sha256)> CopyAndHashAsync(Stream content, SafeFileHandle output, long expectedSize, Action<long>? onBytes,
         CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -150,7 +157,7 @@ internal sealed partial class FileDownloader(
                 if (total > expectedSize)
                     break;
                 hash.AppendData(buffer, 0, read);
-                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                await RandomAccess.WriteAsync(output, buffer.AsMemory(0, read), total - read, cancellationToken);
             }
             return (total, Convert.ToHexStringLower(hash.GetHashAndReset()));
         }

@@ -233,7 +233,11 @@ internal sealed partial class ReplicaApplier : IDisposable
     {
         try
         {
-            _replica.Check(path);
+            // A write's download resolves its path by fds (refusing links) before fetching: here, the string only.
+            if (kind == ChangeKind.Write)
+                ReplicaRoot.CheckString(path);
+            else
+                _replica.Check(path);
             return true;
         }
         catch (UnsafePathException ex)

@@ -36,12 +36,18 @@ internal sealed class ReplicaDirectory(string root, OwnWrites? ownWrites = null)
         using var entry = _root.Open(path, createParents: false);
     }
 
-    /// <summary>The parent dir of <paramref name="path"/>, created when missing, for writing the last name.</summary>
-    public ReplicaEntry OpenForWrite(string path)
+    /// <summary>
+    /// The parent dir of <paramref name="path"/>, created when missing, for writing the last name; with
+    /// <paramref name="resolved"/> (from <see cref="OpenExisting"/>, still the caller's to dispose), that one.
+    /// </summary>
+    public ReplicaEntry OpenForWrite(string path, ReplicaEntry? resolved = null)
     {
         ownWrites?.Record(path);
-        return _root.Open(path, createParents: true)!;
+        return resolved?.Borrow() ?? _root.Open(path, createParents: true)!;
     }
+
+    /// <summary>The parent dir of <paramref name="path"/> as <see cref="Check"/> resolves it; null when a dir on the way is missing.</summary>
+    public ReplicaEntry? OpenExisting(string path) => _root.Open(path, createParents: false);
 
     public LocalKind Probe(string path)
     {
@@ -59,6 +65,13 @@ internal sealed class ReplicaDirectory(string root, OwnWrites? ownWrites = null)
         CancellationToken cancellationToken)
     {
         using var entry = _root.Open(path, createParents: false);
+        return await CompareAsync(entry, size, mtime, mode, sha256, cancellationToken);
+    }
+
+    /// <summary><see cref="CompareAsync(string, long, FileTime, int?, string?, CancellationToken)"/> in a parent from <see cref="OpenExisting"/>.</summary>
+    public static async Task<ContentState> CompareAsync(ReplicaEntry? entry, long size, FileTime mtime, int? mode, string? sha256,
+        CancellationToken cancellationToken)
+    {
         if (entry is null || !entry.Parent.TryLstat(entry.Name, out var status)
             || status.Kind != EntryKind.File || status.Size != size || status.Mtime != mtime)
             return ContentState.Differs;

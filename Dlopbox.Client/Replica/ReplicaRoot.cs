@@ -13,6 +13,9 @@ internal sealed class ReplicaEntry(DirectoryHandle parent, bool ownsParent, stri
     /// <summary>The wire path, for messages.</summary>
     public string Path { get; } = path;
 
+    /// <summary>The same parent and name, not owning the fd: disposing it leaves the fd to this entry's owner.</summary>
+    public ReplicaEntry Borrow() => new(Parent, ownsParent: false, Name, Path);
+
     public void Dispose()
     {
         if (ownsParent)
