@@ -31,7 +31,6 @@ public sealed class BrokerDataLossTests(BrokerDataLossSystemFixture fixture, ITe
     private EmbeddedSystem System => fixture.System;
 
     [Fact]
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")] // Unix file modes; dlopbox runs on Linux
     public async Task A_broker_that_lost_its_data_gets_the_whole_master_again_and_every_replica_converges()
     {
         var master = fixture.MasterDir;
