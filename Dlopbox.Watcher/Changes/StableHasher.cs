@@ -19,7 +19,9 @@ internal readonly record struct HashedFile(long Size, FileTime Mtime, string Sha
 /// <item>the file grew (an append): the hashed prefix is the version, with the size and mtime seen before
 /// hashing. A replica fetches exactly that many bytes (an HTTP Range) and checks the hash, so a prefix
 /// that changed meanwhile is never applied; the writes that grew it report the file again;</item>
-/// <item>it shrank, was rewritten in place or replaced: nothing (its events, or the next poll, report it).</item>
+/// <item>only its mtime or ctime moved (a rewrite in place, a chmod, another name unlinked): read again, up to
+/// <see cref="MaxReads"/> times;</item>
+/// <item>it shrank or was replaced: nothing (its events, or the next poll, report it).</item>
 /// </list>
 /// </summary>
 internal sealed partial class StableHasher(TreeScanner scanner, ILogger logger)
@@ -29,7 +31,26 @@ internal sealed partial class StableHasher(TreeScanner scanner, ILogger logger)
     /// <summary>How many files this hasher opened to read.</summary>
     public long FilesHashed => Interlocked.Read(ref _filesHashed);
 
+    /// <summary>
+    /// Reads after a change of metadata alone: an unlink of another name of the file (git's <c>ln tmp obj;
+    /// rm tmp</c>) or a chmod during the read moves the ctime, and no later event names this path, so giving up
+    /// would leave it unsent until the rescan. A file still changing after this many reads is left to its events.
+    /// </summary>
+    private const int MaxReads = 3;
+
     public async Task<HashedFile?> HashAsync(string path, FileStatus before, CancellationToken cancellationToken)
+    {
+        for (var read = 1; ; read++)
+        {
+            var (hashed, changedTo) = await HashOnceAsync(path, before, cancellationToken);
+            if (changedTo is not { } again || read == MaxReads)
+                return hashed;
+            before = again;
+        }
+    }
+
+    /// <summary>The version, or null; when null because only the mtime or ctime moved, the lstat to read again from.</summary>
+    private async Task<(HashedFile? Hashed, FileStatus? ChangedTo)> HashOnceAsync(string path, FileStatus before, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _filesHashed);
         var fullPath = scanner.FullPath(path);
@@ -38,35 +59,35 @@ internal sealed partial class StableHasher(TreeScanner scanner, ILogger logger)
         {
             using var file = NoFollowFile.TryOpenRead(fullPath);
             if (file is null)
-                return null; // gone, or a symlink now: the op that explains it is queued
+                return (null, null); // gone, or a symlink now: the op that explains it is queued
             var opened = NoFollowFile.Status(file);
             if (opened.Kind != EntryKind.File || opened.Inode != before.Inode || opened.Device != before.Device)
             {
                 LogChangedWhileHashing(path, "it was replaced");
-                return null;
+                return (null, null);
             }
             sha256 = await FileHasher.HashPrefixAsync(file, before.Size, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             LogUnreadable(path, ex.Message);
-            return null;
+            return (null, null);
         }
 
         if (sha256 is null || !FileStatus.TryLstat(fullPath, out var after) || after.Kind != EntryKind.File
             || after.Inode != before.Inode || after.Size < before.Size)
         {
             LogChangedWhileHashing(path, "it shrank or was replaced");
-            return null;
+            return (null, null);
         }
         if (after.Size == before.Size && (after.Mtime != before.Mtime || after.Ctime != before.Ctime))
         {
             LogChangedWhileHashing(path, "it was rewritten in place");
-            return null;
+            return (null, after);
         }
         if (after.Size > before.Size)
             LogSendingPrefix(path, before.Size, after.Size);
-        return new HashedFile(before.Size, before.Mtime, sha256, before);
+        return (new HashedFile(before.Size, before.Mtime, sha256, before), null);
     }
 
     [LoggerMessage(LogLevel.Warning, "Cannot read {Path}: {Reason}")]
