@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Dlopbox.Client.Replica;
 using Dlopbox.Contracts;
+using Dlopbox.EventBus;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
@@ -17,7 +18,7 @@ namespace Dlopbox.Client.Broker;
 internal sealed class StreamSubscription : IAsyncDisposable
 {
     /// <summary>Header the broker puts on every stream delivery: the message's offset.</summary>
-    public const string OffsetHeader = "x-stream-offset";
+    public const string OffsetHeader = StreamEpochProbe.OffsetHeader;
 
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
@@ -106,14 +107,7 @@ internal sealed class StreamSubscription : IAsyncDisposable
 
     private static StreamDelivery Decode(BasicDeliverEventArgs args)
     {
-        long? offset = args.BasicProperties.Headers?.TryGetValue(OffsetHeader, out var value) == true
-            ? value switch
-            {
-                long number => number,
-                int number => number,
-                _ => null,
-            }
-            : null;
+        var offset = StreamEpochProbe.ReadOffset(args.BasicProperties);
         if (offset is null)
             return new StreamDelivery(null, args.DeliveryTag, null, $"no {OffsetHeader} header");
         try
