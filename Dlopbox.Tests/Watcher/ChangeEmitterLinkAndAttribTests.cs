@@ -228,6 +228,35 @@ public sealed class ChangeEmitterLinkAndAttribTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_whose_other_name_was_unlinked_while_hashed_is_read_again_and_sent()
+    {
+        // git's loose objects: `ln tmp obj; rm tmp`. The lstat of obj is taken while tmp still exists; the
+        // unlink then moves obj's ctime (and only that), and no later event names obj.
+        var hasher = new StableHasher(_scanner, NullLogger.Instance);
+        _tree.Write("tmp", "object bytes");
+        Assert.Equal(0, Tool.Run("ln", [_tree.M("tmp"), _tree.M("obj")]).ExitCode);
+        Assert.True(FileStatus.TryLstat(_tree.M("obj"), out var before));
+        Assert.Equal(2u, before.LinkCount);
+        SpinUntilCtimeMoves(_tree.M("obj"), before.Ctime, () => File.Delete(_tree.M("tmp")));
+
+        var hashed = await hasher.HashAsync("obj", before, CancellationToken.None);
+
+        Assert.Equal(2, hasher.FilesHashed);
+        Assert.True(FileStatus.TryLstat(_tree.M("obj"), out var after));
+        Assert.Equal(new HashedFile(12, before.Mtime, TempTree.Sha("object bytes"), after), hashed);
+        Assert.Equal(1u, hashed!.Value.Disk.LinkCount);
+    }
+
+    /// <summary>Runs <paramref name="change"/>, first waiting for the clock to pass <paramref name="ctime"/>'s tick (coarse file-system clocks).</summary>
+    private static void SpinUntilCtimeMoves(string path, FileTime ctime, Action change)
+    {
+        Assert.True(SpinWait.SpinUntil(() => FileTime.FromDateTimeOffset(DateTimeOffset.UtcNow) > ctime, TimeSpan.FromSeconds(2)));
+        change();
+        Assert.True(FileStatus.TryLstat(path, out var now));
+        Assert.NotEqual(ctime, now.Ctime);
+    }
+
+    [Fact]
     public async Task A_link_whose_target_is_not_utf8_is_skipped()
     {
         var result = Tool.Run("bash", ["-c", "ln -s $'bad\\xff' \"$0\"", _tree.M("bad")]);
