@@ -4,7 +4,10 @@ namespace Dlopbox.AppHost.Tests;
 
 /// <summary>
 /// Starts the whole AppHost model (broker, database, nginx, Interface, watcher, two clients), writes
-/// files into the master dir and waits until both replicas hold them, byte for byte.
+/// files into the master dir and waits until both replicas hold them, byte for byte. The images and the
+/// event log come from the AppHost's settings; Dlopbox__* environment variables override them here too
+/// (e.g. Dlopbox__Images__RabbitMQ=dlopbox-local/rabbitmq:3.10-management, Dlopbox__EventLog=Sqlite where
+/// no MongoDB image can be had).
 /// </summary>
 public sealed class SyncTests
 {
@@ -32,6 +35,10 @@ public sealed class SyncTests
                 $"--Parameters:rabbit-client-password={Secret()}",
                 $"--Parameters:watcher-token={Secret()}",
                 $"--Parameters:client-token={Secret()}",
+                "--Parameters:mongo-root-user=dlopbox-root",
+                $"--Parameters:mongo-root-password={Secret()}",
+                $"--Parameters:mongo-interface-password={Secret()}",
+                .. SettingsFromEnvironment(),
             ], ct);
 
             await using var app = await appHost.BuildAsync(ct).WaitAsync(StartTimeout, ct);
@@ -87,6 +94,13 @@ public sealed class SyncTests
             return false;
         }
     }
+
+    /// <summary>Dlopbox__Images__Nginx=… as --Dlopbox:Images:Nginx=…, so that the run uses what the machine has.</summary>
+    private static IEnumerable<string> SettingsFromEnvironment() =>
+        Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(k => k.StartsWith("Dlopbox__", StringComparison.Ordinal))
+            .Order()
+            .Select(k => $"--{k.Replace("__", ":", StringComparison.Ordinal)}={Environment.GetEnvironmentVariable(k)}");
 
     private static string Secret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 }

@@ -1,26 +1,25 @@
-using Aspire.Hosting.Docker.Resources.ServiceNodes;
+using Dlopbox.AppHost;
 using Dlopbox.Contracts;
+using Microsoft.Extensions.Configuration;
 
-// The dlopbox distributed application. `dotnet run --project Dlopbox.AppHost` runs RabbitMQ, MongoDB
-// and nginx in containers and the services as projects on the host, with the dashboard showing every
-// trace; `aspire publish` writes the same model as docker-compose.yaml + .env (aspire-output/).
+// The dlopbox distributed application. `dotnet run --project Dlopbox.AppHost --launch-profile http` runs
+// RabbitMQ, MongoDB and nginx in containers and the services as projects on the host, with the dashboard
+// showing every trace. The hand-written docker-compose.yaml and deploy/k8s are the container deployments;
+// Dlopbox.AppHost.Tests checks that they name the same services, connections and settings as this model.
 //
-// Names: resources and connection names are the ones the services read (Dlopbox.Contracts.WireNames);
-// Dlopbox.Tests/Deployment/AppHostWiringTests checks every environment key below against the services'
-// options classes.
+// Names: resources and connection names are the ones the services read (Dlopbox.Contracts.WireNames).
 var builder = DistributedApplication.CreateBuilder(args);
 var publishing = builder.ExecutionContext.IsPublishMode;
-
-builder.AddDockerComposeEnvironment("compose");
+var settings = builder.Configuration.GetSection(DlopboxSettings.Section).Get<DlopboxSettings>() ?? new DlopboxSettings();
 
 // Host dirs, for run mode: the services run as host processes and nginx bind-mounts the master dir.
 // Absolute and created up front, so nginx's mount and the watcher's check find them.
-var dataDir = Path.GetFullPath(builder.Configuration["Dlopbox:DataDir"] ?? "../.dlopbox/aspire", builder.AppHostDirectory);
+var dataDir = Path.GetFullPath(settings.DataDir, builder.AppHostDirectory);
 var masterDir = CreateDir(dataDir, "master");
 string StateDir(string service) => CreateDir(dataDir, "state", service);
 
 // Secrets: user secrets, Parameters__* environment variables, or the dashboard's prompt. They go
-// unescaped into amqp:// URIs: letters, digits and . _ ~ - only (e.g. `openssl rand -hex 24`).
+// unescaped into amqp:// and mongodb:// URIs: letters, digits and . _ ~ - only (e.g. `openssl rand -hex 24`).
 var rabbitUser = builder.AddParameter("rabbit-user");
 var rabbitPassword = builder.AddParameter("rabbit-password", secret: true);
 var rabbitInterfacePassword = builder.AddParameter("rabbit-interface-password", secret: true);
@@ -33,7 +32,9 @@ var clientToken = builder.AddParameter("client-token", secret: true);
 // compose and Kubernetes use (deploy/rabbitmq/dlopbox-entrypoint.sh, permissions as in BrokerUser.cs);
 // that is why the services get a hand-built connection string and not WithReference(rabbit).
 var rabbit = builder.AddRabbitMQ(WireNames.RabbitConnection, rabbitUser, rabbitPassword)
+    // Before the configured image: it rejects an image it does not know.
     .WithManagementPlugin()
+    .WithConfiguredImage(ImageSettings.Require(settings.Images.RabbitMQ, nameof(ImageSettings.RabbitMQ)))
     .WithDataVolume()
     .WithBindMount("../deploy/rabbitmq/dlopbox-entrypoint.sh", "/opt/dlopbox/dlopbox-entrypoint.sh", isReadOnly: true)
     .WithEntrypoint("bash")
@@ -46,14 +47,18 @@ ReferenceExpression AmqpUri(string user, IResourceBuilder<ParameterResource> pas
     ReferenceExpression.Create(
         $"amqp://{user}:{password.Resource}@{amqp.Property(EndpointProperty.Host)}:{amqp.Property(EndpointProperty.Port)}/");
 
-// The Interface's event log: database "dlopbox" (WireNames.EventLogDatabase), under the connection name "mongo".
-var mongo = builder.AddMongoDB("mongodb")
-    .WithDataVolume();
-var eventLog = mongo.AddDatabase(WireNames.MongoConnection, databaseName: WireNames.EventLogDatabase);
-
-// nginx, built from nginx/ (the official image + our template), serving the master dir read-only.
-var nginx = builder.AddDockerfile(WireNames.FilesService, "../nginx")
+// nginx: the stock image rendering our template (what nginx/Dockerfile bakes in), serving the master dir
+// read-only. Its own default.conf is covered by an empty file, so that only our server answers.
+var nginxImage = ImageSettings.Require(settings.Images.Nginx, nameof(ImageSettings.Nginx));
+var nginx = builder.AddContainer(WireNames.FilesService, nginxImage.Image)
+    .WithConfiguredImage(nginxImage)
+    .WithBindMount("../nginx/templates/dlopbox.conf.template", "/etc/nginx/templates/dlopbox.conf.template", isReadOnly: true)
+    .WithBindMount("nginx/default.conf", "/etc/nginx/conf.d/default.conf", isReadOnly: true)
     .WithBindMount(masterDir, "/www/data", isReadOnly: true)
+    .WithEnvironment("DLOPBOX_NGINX_LISTEN", "8080")
+    .WithEnvironment("DLOPBOX_MASTER_DIR", "/www/data")
+    // envsubst replaces only these, leaving nginx's own $variables in the template alone.
+    .WithEnvironment("NGINX_ENVSUBST_FILTER", "^DLOPBOX_")
     .WithHttpEndpoint(targetPort: 8080, name: "http")
     .WithHttpHealthCheck("/healthz");
 
@@ -61,27 +66,38 @@ var dlopboxInterface = builder.AddProject<Projects.Dlopbox_Interface>(WireNames.
     .WithServiceEndpoint(5000, publishing)
     .WithExternalHttpEndpoints()
     .WithEnvironment("ConnectionStrings__" + WireNames.RabbitConnection, AmqpUri("dlopbox-interface", rabbitInterfacePassword))
-    .WithReference(eventLog)
     .WithEnvironment("Interface__WatcherToken", watcherToken)
     .WithEnvironment("Interface__ClientToken", clientToken)
+    // The SQLite event log (Dlopbox:EventLog=Sqlite) and the Interface's other state live here.
     .WithEnvironment("Interface__DataDir", publishing ? "/var/lib/dlopbox/interface" : StateDir("interface"))
     // The status page links each file of the master tree to nginx.
     .WithEnvironment("Interface__Live__FilesUrl", ReferenceExpression.Create($"{nginx.GetEndpoint("http")}{WireNames.FilesPathPrefix}"))
-    .WaitFor(rabbit)
-    .WaitFor(eventLog);
+    .WaitFor(rabbit);
+
+// The Interface's event log in MongoDB: container "mongodb", connection string "mongo" (database dlopbox).
+// Without it (Dlopbox:EventLog=Sqlite) the Interface gets no ConnectionStrings__mongo and logs to SQLite.
+if (settings.EventLog == EventLogStore.MongoDB)
+{
+    var interfacePassword = builder.AddParameter("mongo-interface-password", secret: true);
+    var mongo = builder.AddMongoDBContainer(
+        "mongodb",
+        ImageSettings.Require(settings.Images.MongoDB, nameof(ImageSettings.MongoDB)),
+        rootUser: builder.AddParameter("mongo-root-user"),
+        rootPassword: builder.AddParameter("mongo-root-password", secret: true),
+        interfacePassword);
+    var eventLog = builder.AddConnectionString(WireNames.MongoConnection, mongo.InterfaceConnectionString(interfacePassword));
+    dlopboxInterface.WithReference(eventLog).WaitFor(mongo);
+}
 
 builder.AddProject<Projects.Dlopbox_Watcher>("watcher")
     .WithServiceEndpoint(5101, publishing)
     .WithEnvironment("Watcher__MasterDir", publishing ? "/shared" : masterDir)
     .WithEnvironment("Watcher__StateDir", publishing ? "/var/lib/dlopbox/watcher" : StateDir("watcher"))
     .WithEnvironment("Watcher__Token", watcherToken)
-    .WithEnvironment("Watcher__Mode", builder.Configuration["Dlopbox:WatcherMode"] ?? "Inotify")
+    .WithEnvironment("Watcher__Mode", settings.WatcherMode)
     .WithEnvironment("Watcher__Source", "watcher")
     .WithReference(dlopboxInterface)
-    .WaitFor(dlopboxInterface)
-    // In compose the watcher is a container: the master dir comes in as the same host dir nginx mounts.
-    .PublishAsDockerComposeService((_, service) =>
-        service.AddVolume(new Volume { Name = "master", Type = "bind", Source = "./mydocuments", Target = "/shared" }));
+    .WaitFor(dlopboxInterface);
 
 string[] clients = ["client-a", "client-b"];
 for (var i = 0; i < clients.Length; i++)
@@ -97,9 +113,7 @@ for (var i = 0; i < clients.Length; i++)
         .WithReference(dlopboxInterface)
         .WithReference(nginx.GetEndpoint("http"))
         .WaitFor(dlopboxInterface)
-        .WaitFor(nginx)
-        .PublishAsDockerComposeService((_, service) =>
-            service.AddVolume(new Volume { Name = $"{name}-replica", Type = "volume", Source = $"{name}-replica", Target = "/replica" }));
+        .WaitFor(nginx);
 }
 
 builder.Build().Run();
@@ -109,19 +123,4 @@ static string CreateDir(params string[] parts)
     var path = Path.Combine(parts);
     Directory.CreateDirectory(path);
     return path;
-}
-
-internal static class DlopboxResourceExtensions
-{
-    /// <summary>
-    /// The service's own HTTP endpoint (its API, /health and /alive) on a fixed port, not proxied. The
-    /// services' appsettings.json set <c>Urls</c> (127.0.0.1, for the embedded default), and <c>Urls</c>
-    /// outranks the ASPNETCORE_URLS Aspire sets, so it is set here too: to the same address in run mode,
-    /// to every interface inside a published container.
-    /// </summary>
-    public static IResourceBuilder<ProjectResource> WithServiceEndpoint(this IResourceBuilder<ProjectResource> project, int port, bool publishing) =>
-        project
-            .WithHttpEndpoint(port: port, targetPort: port, name: "http", isProxied: false)
-            .WithEnvironment("Urls", publishing ? $"http://0.0.0.0:{port}" : $"http://localhost:{port}")
-            .WithHttpHealthCheck("/health");
 }
