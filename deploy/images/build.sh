@@ -62,7 +62,8 @@ build_base() {
     return 0
   fi
   command -v debootstrap >/dev/null || { log "debootstrap is not installed (apt-get install debootstrap)"; exit 1; }
-  log "building base $base_image (debootstrap $suite from $mirror, ~30 s)"
+  log "building base $base_image (debootstrap $suite from $mirror, ~45 s)"
+  local started_at=$SECONDS
   local rootfs
   rootfs=$(mktemp -d /tmp/dlopbox-rootfs.XXXXXX)
   # shellcheck disable=SC2064 # expand now: the trap must remove this very dir
@@ -79,6 +80,7 @@ build_base() {
     docker import --change "LABEL $inputs_label=$inputs" --change 'CMD ["bash"]' - "$base_image" >/dev/null
   rm -rf "$rootfs"
   trap - EXIT
+  log "built $base_image in $((SECONDS - started_at)) s"
 }
 # --- base end ---
 
@@ -91,7 +93,8 @@ build_image() {
     log "$image up to date"
     return 0
   fi
-  log "building $image (apt-get from $mirror, ~1 min)"
+  log "building $image (apt-get from $mirror, ~30 s)"
+  local started_at=$SECONDS
   local build_log
   build_log=$(mktemp /tmp/dlopbox-image-build.XXXXXX)
   # The classic builder: BuildKit (and so `# syntax=` or --progress) would need buildx and a registry.
@@ -102,6 +105,7 @@ build_image() {
     exit 1
   fi
   rm -f "$build_log"
+  log "built $image in $((SECONDS - started_at)) s"
 }
 
 build_base
