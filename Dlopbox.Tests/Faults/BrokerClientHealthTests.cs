@@ -128,11 +128,15 @@ public sealed class BrokerClientHealthTests : IAsyncLifetime
     }
 
     /// <summary>The client's services as its command line builds them, not started.</summary>
-    private static Microsoft.AspNetCore.Builder.WebApplication ClientServices(string connectionString)
+    private Microsoft.AspNetCore.Builder.WebApplication ClientServices(string connectionString)
     {
+        var replica = Directory.CreateDirectory(Path.Combine(_dir, "replica")).FullName;
+        var state = Directory.CreateDirectory(Path.Combine(_dir, "state")).FullName;
         var builder = ClientHost.CreateBuilder([], new Dictionary<string, string?>
         {
             [ClientSettings.RabbitKey] = connectionString,
+            [ClientSettings.ReplicaKey] = replica,
+            [ClientSettings.StateKey] = state,
             [ClientSettings.NameKey] = "health-test",
             [$"{ClientOptions.SectionName}:{nameof(ClientOptions.StreamName)}"] = Stream,
             ["Aspire:RabbitMQ:Client:MaxConnectRetryCount"] = "0",
