@@ -55,14 +55,16 @@ public sealed class InfrastructureFaultTests(FaultSystemFixture fixture, ITestOu
         var log = await LogOnceItSaysAsync(fixture.Client1, clientLog, "Lost the event stream", "Event stream available again");
         Assert.Contains("Lost the event stream", log);
         Assert.Contains("Event stream available again", log);
-        // It resumed on a session of its own at the offset it had reached (the library's recovery, which is off,
-        // would have re-subscribed at the session's first offset and logged neither line).
+        // It resumed on a session of its own, no earlier than where it was when the stream went (deliveries already
+        // received are still applied after that line, so it may be later). The library's recovery, which is off,
+        // would have re-subscribed at the first session's offset instead.
         var lost = ResumeOffset.Match(log);
         Assert.True(lost.Success, log);
         var following = FollowingOffset.Match(log, lost.Index);
         Assert.True(following.Success, log);
-        Assert.Equal(lost.Groups[1].Value, following.Groups[1].Value);
-        Assert.True(long.Parse(lost.Groups[1].Value, CultureInfo.InvariantCulture) > 0, log);
+        var lostAt = long.Parse(lost.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(lostAt > 0, log);
+        Assert.True(long.Parse(following.Groups[1].Value, CultureInfo.InvariantCulture) >= lostAt, log);
         // And both are healthy again, for good.
         await HealthBecomesAsync(System.Interface, HttpStatusCode.OK, "after the broker restarted");
         await HealthBecomesAsync(fixture.Client1, HttpStatusCode.OK, "after the broker restarted");
