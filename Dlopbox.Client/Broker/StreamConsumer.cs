@@ -1,4 +1,5 @@
 using Dlopbox.Client.Replica;
+using Dlopbox.EventBus;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -8,9 +9,9 @@ namespace Dlopbox.Client.Broker;
 /// <summary>
 /// Opens subscriptions to the event stream at a given offset. The broker user may only read the stream,
 /// so nothing is declared: a missing stream fails the consume (404) and the caller retries later.
-/// Automatic recovery is off: the client resumes from its own applied offset, not the library's idea of it.
+/// Automatic recovery is off (<see cref="StreamConnectionFactory"/>): the client resumes from its own applied offset, not the library's idea of it.
 /// </summary>
-internal sealed class StreamConsumer(IConnectionFactory connectionFactory, IOptions<ClientOptions> options, ClientTelemetry? telemetry = null)
+internal sealed class StreamConsumer(StreamConnectionFactory connectionFactory, IOptions<ClientOptions> options, ClientTelemetry? telemetry = null)
 {
     public async Task<StreamSubscription> SubscribeAsync(long fromOffset, CancellationToken cancellationToken)
     {

@@ -9,7 +9,7 @@ namespace Dlopbox.Client.Broker;
 /// client's read-only user. A broker that lost its data always restarts, which breaks the subscription, so one
 /// probe at the start of every session is enough. Throws like a failed subscribe (broker down, 404, timeout).
 /// </summary>
-internal class StreamHeadProbe(IConnectionFactory connectionFactory, IOptions<ClientOptions> options)
+internal class StreamHeadProbe(StreamConnectionFactory connectionFactory, IOptions<ClientOptions> options)
 {
     /// <summary>How long a stream that holds records is given to send one; its broker is answering, so this is generous.</summary>
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);

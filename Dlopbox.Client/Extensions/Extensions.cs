@@ -8,6 +8,7 @@ using Dlopbox.Client.Reporting;
 using Dlopbox.Client.State;
 using Dlopbox.Client.Terminal;
 using Dlopbox.Contracts;
+using Dlopbox.EventBus;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
@@ -69,23 +70,28 @@ internal static class Extensions
         services.AddHostedService<InitialSyncDisplay>();
     }
 
-    /// <summary>The broker connection factory, from <c>ConnectionStrings:rabbit</c>.</summary>
+    /// <summary>
+    /// Aspire.RabbitMQ.Client for <c>ConnectionStrings:rabbit</c>: its configuration (<c>Aspire:RabbitMQ:Client</c>),
+    /// its health check (<c>RabbitMQ.Client</c>, on a connection of its own that recovers by itself) and its tracing.
+    /// The stream sessions open their connections from <see cref="StreamConnectionFactory"/>: the same settings with
+    /// recovery off, because the client resumes from its own applied offset, not the library's idea of it.
+    /// </summary>
     private static void AddStreamConnection(this IHostApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString(WireNames.RabbitConnection);
-        if (!Uri.TryCreate(connectionString, UriKind.Absolute, out var uri))
+        if (!Uri.TryCreate(connectionString, UriKind.Absolute, out _))
             throw new InvalidOperationException($"ConnectionStrings:{WireNames.RabbitConnection} must be an amqp:// URI.");
 
-        builder.Services.AddSingleton<IConnectionFactory>(sp => new ConnectionFactory
-        {
-            Uri = uri,
-            // Our own recovery resumes from the applied offset; the library's would resume its own way.
-            AutomaticRecoveryEnabled = false,
-            TopologyRecoveryEnabled = false,
-            RequestedHeartbeat = TimeSpan.FromSeconds(10),
-            ClientProvidedName = $"dlopbox-client:{sp.GetRequiredService<IOptions<ClientOptions>>().Value.Name}",
-        });
+        var healthName = $"{ClientConnectionName(builder.Configuration)}:health";
+        builder.AddRabbitMQClient(WireNames.RabbitConnection, configureConnectionFactory: factory => factory.ClientProvidedName ??= healthName);
+        builder.Services.AddSingleton(sp => new StreamConnectionFactory(sp.GetRequiredService<IConnectionFactory>(),
+            ClientConnectionName(sp.GetRequiredService<IOptions<ClientOptions>>().Value.Name)));
     }
+
+    private static string ClientConnectionName(string name) => $"dlopbox-client:{name}";
+
+    private static string ClientConnectionName(IConfiguration configuration) =>
+        ClientConnectionName(configuration[$"{ClientOptions.SectionName}:{nameof(ClientOptions.Name)}"] ?? Environment.MachineName);
 
     /// <summary>
     /// HTTP clients for the Interface (snapshots) and nginx (file contents), found by service discovery.

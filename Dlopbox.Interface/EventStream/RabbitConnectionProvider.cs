@@ -1,14 +1,15 @@
-using Dlopbox.Contracts;
+using Dlopbox.EventBus;
 using RabbitMQ.Client;
 
 namespace Dlopbox.Interface.EventStream;
 
 /// <summary>
-/// One broker connection shared by the publisher and the indexer, opened on demand and replaced
-/// when it breaks. Automatic recovery is off: each user decides how to resume (the indexer from its
-/// own offset, the publisher on the next request).
+/// One broker connection shared by the publisher and the stream's readers, opened on demand and replaced
+/// when it breaks. It comes from <see cref="StreamConnectionFactory"/> (the integration's settings, automatic
+/// recovery off): each user decides how to resume (the indexer and the event log from their own offsets, the
+/// publisher on the next request).
 /// </summary>
-public sealed class RabbitConnectionProvider(IConfiguration configuration, IHostEnvironment environment) : IAsyncDisposable
+public sealed class RabbitConnectionProvider(StreamConnectionFactory factory) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IConnection? _connection;
@@ -26,17 +27,6 @@ public sealed class RabbitConnectionProvider(IConfiguration configuration, IHost
             if (_connection is not null)
                 await _connection.DisposeAsync();
             _connection = null;
-
-            var connectionString = configuration.GetConnectionString(WireNames.RabbitConnection)
-                ?? throw new InvalidOperationException($"ConnectionStrings:{WireNames.RabbitConnection} is not set.");
-            var factory = new ConnectionFactory
-            {
-                Uri = new Uri(connectionString),
-                AutomaticRecoveryEnabled = false,
-                TopologyRecoveryEnabled = false,
-                ClientProvidedName = environment.ApplicationName,
-                RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
-            };
             _connection = await factory.CreateConnectionAsync(cancellationToken);
             return _connection;
         }

@@ -1,3 +1,5 @@
+using Dlopbox.Contracts;
+using Dlopbox.EventBus;
 using Dlopbox.Interface.EventStream;
 using Dlopbox.Interface.Index;
 using Dlopbox.Interface.Live;
@@ -14,11 +16,30 @@ public static class InterfaceServiceExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddBrokerClient();
         builder.Services.AddSingleton<RabbitConnectionProvider>();
         builder.Services.AddSingleton<StreamTopology>();
         builder.Services.AddSingleton<StreamEpoch>();
         builder.Services.AddSingleton<StreamPublisher>();
         return builder;
+    }
+
+    /// <summary>
+    /// Aspire.RabbitMQ.Client for <c>ConnectionStrings:rabbit</c>: its configuration (<c>Aspire:RabbitMQ:Client</c>),
+    /// its health check (<c>RabbitMQ.Client</c>, on a connection of its own that recovers by itself, so the check
+    /// turns healthy again when the broker is back) and its tracing. The stream's users take their connections
+    /// from <see cref="StreamConnectionFactory"/>: the integration's settings with recovery off.
+    /// </summary>
+    private static void AddBrokerClient(this IHostApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(WireNames.RabbitConnection);
+        if (!Uri.TryCreate(connectionString, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
+            throw new InvalidOperationException($"ConnectionStrings:{WireNames.RabbitConnection} must be set to the broker's amqp:// or amqps:// URI.");
+
+        var application = builder.Environment.ApplicationName;
+        builder.AddRabbitMQClient(WireNames.RabbitConnection,
+            configureConnectionFactory: factory => factory.ClientProvidedName ??= $"{application}:health");
+        builder.Services.AddSingleton(sp => new StreamConnectionFactory(sp.GetRequiredService<RabbitMQ.Client.IConnectionFactory>(), application));
     }
 
     /// <summary>The index of the master tree, kept current by following the stream; it answers <c>/snapshot</c>.</summary>

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
 using Dlopbox.Embedded;
 using Xunit.Abstractions;
 using static Dlopbox.Tests.Faults.FaultAssert;
@@ -38,6 +41,9 @@ public sealed class InfrastructureFaultTests(FaultSystemFixture fixture, ITestOu
         await WriteBurstAsync(fixture.MasterDir, $"{dir}/while-down", 300, seed: 40);
         await stopCounting.CancelAsync();
         await counting;
+        // Neither says it is healthy while the broker is away (each has the broker client's check among its own).
+        await HealthBecomesAsync(System.Interface, HttpStatusCode.ServiceUnavailable, "with the broker stopped");
+        await HealthBecomesAsync(fixture.Client1, HttpStatusCode.ServiceUnavailable, "with the broker stopped");
         await System.Broker.StartAgainAsync(CancellationToken.None);
 
         var clock = Stopwatch.StartNew();
@@ -49,7 +55,40 @@ public sealed class InfrastructureFaultTests(FaultSystemFixture fixture, ITestOu
         var log = await LogOnceItSaysAsync(fixture.Client1, clientLog, "Lost the event stream", "Event stream available again");
         Assert.Contains("Lost the event stream", log);
         Assert.Contains("Event stream available again", log);
+        // It resumed on a session of its own, no earlier than where it was when the stream went (deliveries already
+        // received are still applied after that line, so it may be later). The library's recovery, which is off,
+        // would have re-subscribed at the first session's offset instead.
+        var lost = ResumeOffset.Match(log);
+        Assert.True(lost.Success, log);
+        var following = FollowingOffset.Match(log, lost.Index);
+        Assert.True(following.Success, log);
+        var lostAt = long.Parse(lost.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(lostAt > 0, log);
+        Assert.True(long.Parse(following.Groups[1].Value, CultureInfo.InvariantCulture) >= lostAt, log);
+        // And both are healthy again, for good.
+        await HealthBecomesAsync(System.Interface, HttpStatusCode.OK, "after the broker restarted");
+        await HealthBecomesAsync(fixture.Client1, HttpStatusCode.OK, "after the broker restarted");
     }
+
+    private static readonly Regex ResumeOffset = new(@"Lost the event stream \(.*\); reconnecting, resuming at offset (\d+)");
+
+    private static readonly Regex FollowingOffset = new(@"Following stream \S+ from offset (\d+)");
+
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    private static Task HealthBecomesAsync(ServiceProcess service, HttpStatusCode expected, string when) =>
+        Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                using var response = await Http.GetAsync(service.Url + "/health");
+                return response.StatusCode == expected;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(60), $"{service.Name} /health answered {(int)expected} {when}");
 
     [Fact]
     public async Task S05_The_Interface_down_for_10_s_during_a_burst_gets_everything_afterwards()
