@@ -32,7 +32,13 @@ public sealed class ShellScriptTests
     [System.Runtime.Versioning.SupportedOSPlatform("linux")] // Unix file modes; dlopbox runs on Linux
     public void Deployment_scripts_are_executable()
     {
-        foreach (var script in new[] { "deploy/docker-cli.sh", "deploy/gen-env.sh", "deploy/docker/healthcheck.sh" })
+        foreach (var script in new[]
+                 {
+                     "deploy/docker-cli.sh", "deploy/gen-env.sh", "deploy/docker/healthcheck.sh",
+                     // The stand-in images exec these (COPY keeps the mode), and ./dlopbox runs the first two.
+                     "deploy/images/build.sh", "deploy/images/dockerd.sh", "deploy/images/rabbitmq/docker-entrypoint.sh",
+                     "deploy/images/nginx/docker-entrypoint.sh", "deploy/images/nginx/20-envsubst-on-templates.sh",
+                 })
         {
             var mode = File.GetUnixFileMode(Path.Combine(RepoLayout.Root, script));
             Assert.True(mode.HasFlag(UnixFileMode.UserExecute), $"{script} is not executable");
