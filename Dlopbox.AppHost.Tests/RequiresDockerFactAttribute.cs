@@ -3,9 +3,11 @@ using System.Diagnostics;
 namespace Dlopbox.AppHost.Tests;
 
 /// <summary>
-/// A fact that is skipped, with the reason printed by the runner, where no Docker engine answers:
-/// the AppHost starts RabbitMQ, MongoDB and nginx as containers. (xunit 2 has no dynamic skip; a
-/// Skip set in the attribute's constructor is the supported way.)
+/// A fact for tests that start containers. Where no Docker engine answers it is skipped, with the reason
+/// printed by the runner (xunit 2 has no dynamic skip; a Skip set in the attribute's constructor is the
+/// supported way) — except where the engine is required (CI=true, or DLOPBOX_REQUIRE_DOCKER=1 as
+/// ./dlopbox test sets): there the test runs and <see cref="EnsureAvailable"/> fails it with the reason,
+/// so that a missing engine cannot pass as a skip.
 /// </summary>
 public sealed class RequiresDockerFactAttribute : FactAttribute
 {
@@ -13,8 +15,19 @@ public sealed class RequiresDockerFactAttribute : FactAttribute
 
     public RequiresDockerFactAttribute()
     {
-        if (UnavailableReason.Value is { } reason)
+        if (!Required && UnavailableReason.Value is { } reason)
             Skip = reason;
+    }
+
+    public static bool Required =>
+        string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)
+        || Environment.GetEnvironmentVariable("DLOPBOX_REQUIRE_DOCKER") == "1";
+
+    /// <summary>Call first in each such test: fails it, with the reason, where the engine is required but does not answer.</summary>
+    public static void EnsureAvailable()
+    {
+        if (UnavailableReason.Value is { } reason)
+            Assert.Fail($"{reason} It is required here (CI=true or DLOPBOX_REQUIRE_DOCKER=1): start one (deploy/images/dockerd.sh start).");
     }
 
     private static string? ProbeDocker()
