@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Dlopbox.AppHost.Tests;
@@ -27,8 +28,28 @@ public abstract class AppModel : IAsyncLifetime
     {
         using var cts = new CancellationTokenSource(BuildTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Dlopbox_AppHost>(
-            [$"--Dlopbox:DataDir={_dataDir}", .. Settings], cts.Token);
+            [.. AppSettingsOverEnvironment(), $"--Dlopbox:DataDir={_dataDir}", .. Settings], cts.Token);
         _app = await builder.BuildAsync(cts.Token);
+    }
+
+    /// <summary>
+    /// The model under test is the one appsettings.json describes, whatever the machine's environment:
+    /// ./dlopbox test exports Dlopbox__Images__* and Dlopbox__EventLog for the tests that start the model,
+    /// and the AppHost would read them here too. So each such key is set back to its appsettings.json
+    /// value (command-line arguments outrank environment variables; the subclass's settings come later
+    /// and outrank these).
+    /// </summary>
+    private static IEnumerable<string> AppSettingsOverEnvironment()
+    {
+        var appSettings = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(Projects.Dlopbox_AppHost.ProjectPath, "appsettings.json"))
+            .Build();
+        foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("Dlopbox__", StringComparison.Ordinal)).Order())
+        {
+            var configKey = key.Replace("__", ":", StringComparison.Ordinal);
+            if (appSettings[configKey] is { } value)
+                yield return $"--{configKey}={value}";
+        }
     }
 
     public async Task DisposeAsync()

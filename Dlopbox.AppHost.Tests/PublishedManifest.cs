@@ -30,6 +30,10 @@ public sealed class PublishedManifest : IAsyncLifetime
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        // The manifest of appsettings.json's model: not of the local images and SQLite that ./dlopbox test
+        // exports as Dlopbox__* for the tests that start the model.
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("Dlopbox__", StringComparison.Ordinal)).ToList())
+            start.Environment.Remove(key);
         foreach (var arg in new[] { appHost, "--publisher", "manifest", "--output-path", manifest, $"--Dlopbox:DataDir={Path.Combine(_dir, "data")}" })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;

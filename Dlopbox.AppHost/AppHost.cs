@@ -34,8 +34,10 @@ var clientToken = builder.AddParameter("client-token", secret: true);
 var rabbit = builder.AddRabbitMQ(WireNames.RabbitConnection, rabbitUser, rabbitPassword)
     // Before the configured image: it rejects an image it does not know.
     .WithManagementPlugin()
-    .WithConfiguredImage(ImageSettings.Require(settings.Images.RabbitMQ, nameof(ImageSettings.RabbitMQ)))
-    .WithDataVolume()
+    .WithConfiguredImage(ImageSettings.Require(settings.Images.RabbitMQ, nameof(ImageSettings.RabbitMQ)));
+// A named volume by default; a host dir under DataDir where the run must leave no volume (Dlopbox:DataVolumes=false).
+rabbit = settings.DataVolumes ? rabbit.WithDataVolume() : rabbit.WithDataBindMount(StateDir("rabbit"));
+rabbit
     .WithBindMount("../deploy/rabbitmq/dlopbox-entrypoint.sh", "/opt/dlopbox/dlopbox-entrypoint.sh", isReadOnly: true)
     .WithEntrypoint("bash")
     .WithArgs("/opt/dlopbox/dlopbox-entrypoint.sh", "rabbitmq-server")
@@ -84,7 +86,8 @@ if (settings.EventLog == EventLogStore.MongoDB)
         ImageSettings.Require(settings.Images.MongoDB, nameof(ImageSettings.MongoDB)),
         rootUser: builder.AddParameter("mongo-root-user"),
         rootPassword: builder.AddParameter("mongo-root-password", secret: true),
-        interfacePassword);
+        interfacePassword,
+        settings.DataVolumes ? null : StateDir("mongodb"));
     var eventLog = builder.AddConnectionString(WireNames.MongoConnection, mongo.InterfaceConnectionString(interfacePassword));
     dlopboxInterface.WithReference(eventLog).WaitFor(mongo);
 }

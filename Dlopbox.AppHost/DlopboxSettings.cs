@@ -14,6 +14,12 @@ public sealed class DlopboxSettings
     /// <summary>Where the Interface keeps its event log: a MongoDB container, or its embedded SQLite file.</summary>
     public EventLogStore EventLog { get; set; } = EventLogStore.MongoDB;
 
+    /// <summary>
+    /// true: RabbitMQ and MongoDB keep their data in named Docker volumes, which outlive the run (as a user
+    /// wants). false: in bind mounts under DataDir instead, so that a run (a test) leaves no volume behind.
+    /// </summary>
+    public bool DataVolumes { get; set; } = true;
+
     public ImageSettings Images { get; set; } = new();
 }
 

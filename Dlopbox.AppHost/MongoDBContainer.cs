@@ -25,18 +25,21 @@ public static class MongoDBContainer
         ContainerImage image,
         IResourceBuilder<ParameterResource> rootUser,
         IResourceBuilder<ParameterResource> rootPassword,
-        IResourceBuilder<ParameterResource> interfacePassword)
+        IResourceBuilder<ParameterResource> interfacePassword,
+        string? dataBindMount = null)
     {
         var healthCheckKey = $"{name}_check";
         var mongo = builder.AddContainer(name, image.Image)
             .WithConfiguredImage(image)
             .WithEndpoint(targetPort: Port, name: EndpointName, scheme: "tcp")
-            .WithVolume($"dlopbox-{name}-data", "/data/db")
             .WithBindMount("../deploy/mongo/init-dlopbox-user.js", "/docker-entrypoint-initdb.d/10-dlopbox-user.js", isReadOnly: true)
             .WithEnvironment("MONGO_INITDB_ROOT_USERNAME", rootUser)
             .WithEnvironment("MONGO_INITDB_ROOT_PASSWORD", rootPassword)
             .WithEnvironment("DLOPBOX_MONGO_PASSWORD", interfacePassword)
             .WithHealthCheck(healthCheckKey);
+
+        // A named volume by default; a host dir where the run must leave no volume (Dlopbox:DataVolumes=false).
+        mongo = dataBindMount is null ? mongo.WithVolume($"dlopbox-{name}-data", "/data/db") : mongo.WithBindMount(dataBindMount, "/data/db");
 
         // Resolved when the check runs: the endpoint's port is allocated only once the app starts.
         // One instance, so that its client is reused from check to check.
