@@ -4,9 +4,16 @@ using Testcontainers.MongoDb;
 
 namespace Dlopbox.Tests.EventLog;
 
-/// <summary>A real mongod in a container, where a Docker engine answers; otherwise the reason to skip.</summary>
+/// <summary>
+/// A real mongod: the server named by <see cref="ServerVariable"/>, else one in a container started by
+/// Testcontainers (which needs a Docker engine it can use and the mongo image, pulled or present); otherwise
+/// the reason to skip.
+/// </summary>
 public sealed class MongoContainerFixture : IAsyncLifetime
 {
+    /// <summary>A connection string of a MongoDB server the tests may create and drop databases on.</summary>
+    public const string ServerVariable = "DLOPBOX_TEST_MONGODB";
+
     private MongoDbContainer? _container;
 
     public string? ConnectionString { get; private set; }
@@ -15,6 +22,11 @@ public sealed class MongoContainerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        if (Environment.GetEnvironmentVariable(ServerVariable) is { Length: > 0 } server)
+        {
+            ConnectionString = server;
+            return;
+        }
         try
         {
             _container = new MongoDbBuilder("mongo:8.0").Build();
@@ -24,7 +36,8 @@ public sealed class MongoContainerFixture : IAsyncLifetime
         }
         catch (Exception ex)
         {
-            SkipReason = $"No MongoDB here: a Docker engine is needed to start mongod with Testcontainers ({ex.GetType().Name}: {ex.Message.Split('\n')[0]})";
+            SkipReason = $"No MongoDB here: {ServerVariable} names no server, and Testcontainers could not start mongo:8.0 "
+                + $"(it needs a Docker engine it can use and the image; {ex.GetType().Name}: {ex.Message.Split('\n')[0]})";
         }
     }
 
