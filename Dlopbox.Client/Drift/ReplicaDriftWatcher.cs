@@ -9,7 +9,7 @@ namespace Dlopbox.Client.Drift;
 internal sealed record DriftReport(IReadOnlyList<string> Paths, int More, bool Overflowed);
 
 /// <summary>
-/// Watches the replica dir (inotify, through <see cref="FileSystemWatcher"/>) for changes the client did not
+/// Watches the replica dir (inotify, through <see cref="ReplicaTreeWatch"/>) for changes the client did not
 /// make: those it made are in <see cref="OwnWrites"/>, temp and other reserved names are the client's, and
 /// everything is ignored while <see cref="Suspend"/>ed (a reconcile writes a lot). A burst of drift is
 /// reported once the replica has been quiet for the settle time, so one repair handles a whole <c>cp -r</c>.
@@ -23,7 +23,7 @@ internal sealed partial class ReplicaDriftWatcher(
     private readonly Lock _lock = new();
     private readonly List<string> _paths = [];
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-    private FileSystemWatcher? _watcher;
+    private ReplicaTreeWatch? _watch;
     private ITimer? _settle;
     private int _more;
     private bool _overflowed;
@@ -34,24 +34,8 @@ internal sealed partial class ReplicaDriftWatcher(
     public void Start()
     {
         _settle = time.CreateTimer(_ => Settled(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _watcher = new FileSystemWatcher(_root)
-        {
-            IncludeSubdirectories = true,
-            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.Size
-                | NotifyFilters.LastWrite | NotifyFilters.Attributes,
-            // 64 KiB, the most it takes; a burst beyond it is an Error event, handled as drift anywhere.
-            InternalBufferSize = 64 * 1024,
-        };
-        _watcher.Created += (_, e) => Seen(e.FullPath);
-        _watcher.Changed += (_, e) => Seen(e.FullPath);
-        _watcher.Deleted += (_, e) => Seen(e.FullPath);
-        _watcher.Renamed += (_, e) =>
-        {
-            Seen(e.OldFullPath);
-            Seen(e.FullPath);
-        };
-        _watcher.Error += (_, e) => Overflow(e.GetException());
-        _watcher.EnableRaisingEvents = true;
+        _watch = new ReplicaTreeWatch(_root, Seen, Overflow, logger);
+        _watch.Start();
         Log.Watching(logger, _root);
     }
 
@@ -98,15 +82,13 @@ internal sealed partial class ReplicaDriftWatcher(
 
     public void Dispose()
     {
-        _watcher?.Dispose();
+        _watch?.Dispose();
         _settle?.Dispose();
     }
 
-    private void Seen(string fullPath)
+    /// <summary>A changed wire path, never a reserved one (the tree watch drops those).</summary>
+    private void Seen(string relative)
     {
-        var relative = Path.GetRelativePath(_root, fullPath);
-        if (relative is "." or ".." || relative.StartsWith("../", StringComparison.Ordinal) || PathRules.IsReserved(relative))
-            return;
         // Checked before the lock: the client's own writes are by far the most events.
         if (ownWrites.IsRecent(relative))
             return;
@@ -125,9 +107,8 @@ internal sealed partial class ReplicaDriftWatcher(
         }
     }
 
-    private void Overflow(Exception exception)
+    private void Overflow()
     {
-        Log.WatchError(logger, exception);
         lock (_lock)
         {
             if (_suspended)
@@ -188,7 +169,5 @@ internal sealed partial class ReplicaDriftWatcher(
         [LoggerMessage(LogLevel.Warning, "Missed local changes in the replica (too many at once): checking the whole replica against the master")]
         public static partial void Overflowed(ILogger logger);
 
-        [LoggerMessage(LogLevel.Warning, "Watching the replica for local changes failed")]
-        public static partial void WatchError(ILogger logger, Exception exception);
     }
 }

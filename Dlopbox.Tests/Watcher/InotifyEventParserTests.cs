@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Dlopbox.FileSystem.Inotify;
 using Dlopbox.Watcher.Sources.Inotify;
 
 namespace Dlopbox.Tests.Watcher;

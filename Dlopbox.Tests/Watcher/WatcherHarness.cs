@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Dlopbox.Contracts;
+using Dlopbox.FileSystem.Inotify;
 using Dlopbox.Watcher;
 using Dlopbox.Watcher.Changes;
 using Dlopbox.Watcher.FileSystem;

@@ -1,4 +1,5 @@
 using Dlopbox.Contracts;
+using Dlopbox.FileSystem.Inotify;
 using Dlopbox.Watcher.Changes;
 using Dlopbox.Watcher.FileSystem;
 using Dlopbox.Watcher.Sending;

@@ -4,6 +4,7 @@ using Dlopbox.Contracts;
 namespace Dlopbox.Tests.Client.Drift;
 
 /// <summary>The watcher on a real dir (inotify), with the system clock and a short settle time.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ReplicaDriftWatcherTests : IDisposable
 {
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(300);
@@ -70,4 +71,49 @@ public sealed class ReplicaDriftWatcherTests : IDisposable
         Assert.Contains("burst", report.Paths);
         Assert.All(report.Paths, path => Assert.StartsWith("burst", path));
     }
+
+    [Fact]
+    public async Task A_dir_moved_within_the_replica_reports_later_changes_under_its_new_name()
+    {
+        _dir.WriteFile("old/first.txt", "1");
+        await NextReportAsync();
+        Directory.Move(_dir.InReplica("old"), _dir.InReplica("new"));
+        Assert.Equal(["new", "old"], [.. (await NextReportAsync()).Paths.Order(StringComparer.Ordinal)]);
+
+        _dir.WriteFile("new/second.txt", "2");
+
+        Assert.Equal(["new/second.txt"], (await NextReportAsync()).Paths);
+    }
+
+    [Fact]
+    public async Task Chmod_touch_and_delete_are_drift_too()
+    {
+        var file = _dir.WriteFile("f.txt", "x");
+        await NextReportAsync();
+
+        File.SetUnixFileMode(file, UnixFileMode.UserRead);
+        Assert.Equal(["f.txt"], (await NextReportAsync()).Paths);
+        File.SetLastWriteTimeUtc(file, new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc));
+        Assert.Equal(["f.txt"], (await NextReportAsync()).Paths);
+        File.Delete(file);
+        Assert.Equal(["f.txt"], (await NextReportAsync()).Paths);
+    }
+
+    [Fact]
+    public async Task Neither_reserved_dirs_nor_dirs_behind_a_symlink_are_watched()
+    {
+        var outside = Directory.CreateDirectory(Path.Combine(_dir.Root, "outside")).FullName;
+        Directory.CreateDirectory(_dir.InReplica(WireNames.ReservedNamePrefix + "-state"));
+        File.CreateSymbolicLink(_dir.InReplica("link"), outside);
+        Assert.Equal(["link"], (await NextReportAsync()).Paths);
+
+        File.WriteAllText(Path.Combine(outside, "through-link.txt"), "not the replica's");
+        _dir.WriteFile(WireNames.ReservedNamePrefix + "-state/offsets", "the client's");
+        // Written last, so any event of the two above would have come before it.
+        _dir.WriteFile("marker.txt", "m");
+
+        Assert.Equal(["marker.txt"], (await NextReportAsync()).Paths);
+    }
+
+    private Task<DriftReport> NextReportAsync() => _watcher.WaitAsync(new CancellationTokenSource(Timeout).Token);
 }

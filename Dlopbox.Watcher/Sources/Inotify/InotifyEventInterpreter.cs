@@ -1,5 +1,6 @@
 using Dlopbox.Contracts;
 using Dlopbox.FileSystem;
+using Dlopbox.FileSystem.Inotify;
 using Dlopbox.Watcher.Changes;
 
 namespace Dlopbox.Watcher.Sources.Inotify;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Dlopbox.FileSystem;
+using Dlopbox.FileSystem.Inotify;
 using Dlopbox.Watcher.Changes;
 using Dlopbox.Watcher.FileSystem;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,15 @@ namespace Dlopbox.Watcher.Sources.Inotify;
 internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
 {
     private const int ReadBufferSize = 256 * 1024;
+
+    /// <summary>
+    /// What every directory watch asks for. Content is reported on CloseWrite or MovedTo; Modify and
+    /// Create only start a wait for the file to go quiet (see WriteQuietTracker), Create also watches new
+    /// dirs at once; Attrib reports chmod and touch.
+    /// </summary>
+    private const InotifyMask DirectoryWatch = InotifyMask.Modify | InotifyMask.Attrib | InotifyMask.CloseWrite
+        | InotifyMask.Create | InotifyMask.Delete | InotifyMask.MovedFrom | InotifyMask.MovedTo | InotifyMask.DeleteSelf
+        | InotifyMask.MoveSelf | InotifyMask.OnlyDir | InotifyMask.DontFollow | InotifyMask.ExcludeUnlinked;
     private const int IdlePollMs = 100;
 
     /// <summary>How long an IN_MOVED_FROM at the end of a read waits for its IN_MOVED_TO.</summary>
@@ -214,7 +224,7 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         wd = -1;
         if (_watchLimitReached)
             return false;
-        wd = _fd.AddWatch(_scanner.FullPath(path), InotifyMask.DirectoryWatch, out var errno);
+        wd = _fd.AddWatch(_scanner.FullPath(path), DirectoryWatch, out var errno);
         if (wd >= 0)
         {
             _watches.Add(wd, path);
@@ -222,12 +232,12 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         }
         switch (errno)
         {
-            case Libc.ENOSPC:
+            case Errno.ENOSPC:
                 _watchLimitReached = true;
                 _state.MarkWatchLimitReached();
                 LogWatchLimitReached(_watches.Count, _degradedRescanInterval);
                 break;
-            case Libc.ENOENT or Libc.ENOTDIR:
+            case Errno.ENOENT or Errno.ENOTDIR:
                 break; // gone or replaced (or a symlink) since it was listed; its own event explains it
             default:
                 LogCannotWatch(path, Marshal.GetPInvokeErrorMessage(errno));

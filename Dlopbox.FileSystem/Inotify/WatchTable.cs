@@ -1,12 +1,12 @@
 using Dlopbox.Contracts;
 
-namespace Dlopbox.Watcher.Sources.Inotify;
+namespace Dlopbox.FileSystem.Inotify;
 
 /// <summary>
 /// Which relative dir each inotify watch descriptor stands for ("" is the master dir), kept current when a
 /// watched dir moves within the tree (a watch follows the inode, not the name). Used by one thread.
 /// </summary>
-internal sealed class WatchTable
+public sealed class WatchTable
 {
     private readonly Dictionary<int, string> _pathByWd = [];
     private readonly PathIndex<int> _wdByPath = new();

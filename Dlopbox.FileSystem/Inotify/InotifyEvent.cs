@@ -1,13 +1,13 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Dlopbox.Watcher.Sources.Inotify;
+namespace Dlopbox.FileSystem.Inotify;
 
 /// <summary>
 /// One struct inotify_event. <see cref="Name"/> is null when the event has no name (it concerns the watched
 /// dir itself, or the queue) or when the name is not valid UTF-8 (then <see cref="RawName"/> shows it lossily).
 /// </summary>
-internal readonly record struct InotifyEvent(int Wd, InotifyMask Mask, uint Cookie, string? Name, string? RawName = null)
+public readonly record struct InotifyEvent(int Wd, InotifyMask Mask, uint Cookie, string? Name, string? RawName = null)
 {
     public bool Has(InotifyMask flag) => (Mask & flag) != 0;
 
@@ -17,16 +17,23 @@ internal readonly record struct InotifyEvent(int Wd, InotifyMask Mask, uint Cook
     public bool HasUndecodableName => Name is null && RawName is not null;
 }
 
+/// <summary>True for an event name (raw bytes, without the NUL padding) the reader does not want.</summary>
+public delegate bool InotifyNameFilter(ReadOnlySpan<byte> name);
+
 /// <summary>Parses what read(2) returns from an inotify fd: a run of struct inotify_event, names NUL-padded.</summary>
-internal static class InotifyEventParser
+public static class InotifyEventParser
 {
     /// <summary>sizeof(struct inotify_event) without the name: wd, mask, cookie, len.</summary>
     public const int HeaderSize = 16;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Appends every complete event in <paramref name="buffer"/> to <paramref name="events"/>; returns the bytes consumed.</summary>
-    public static int Parse(ReadOnlySpan<byte> buffer, List<InotifyEvent> events)
+    /// <summary>
+    /// Appends every complete event in <paramref name="buffer"/> to <paramref name="events"/>, except those whose name
+    /// <paramref name="skip"/> rejects (checked on the raw bytes, so an event nobody wants costs no string); returns the
+    /// bytes consumed.
+    /// </summary>
+    public static int Parse(ReadOnlySpan<byte> buffer, List<InotifyEvent> events, InotifyNameFilter? skip = null)
     {
         var offset = 0;
         while (buffer.Length - offset >= HeaderSize)
@@ -42,7 +49,8 @@ internal static class InotifyEventParser
             var end = nameBytes.IndexOf((byte)0);
             if (end >= 0)
                 nameBytes = nameBytes[..end];
-            events.Add(Decode(wd, mask, cookie, nameBytes));
+            if (skip is null || nameBytes.IsEmpty || !skip(nameBytes))
+                events.Add(Decode(wd, mask, cookie, nameBytes));
             offset += HeaderSize + (int)length;
         }
         return offset;
