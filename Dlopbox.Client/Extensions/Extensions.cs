@@ -72,7 +72,7 @@ internal static class Extensions
 
     /// <summary>
     /// Aspire.RabbitMQ.Client for <c>ConnectionStrings:rabbit</c>: its configuration (<c>Aspire:RabbitMQ:Client</c>),
-    /// its health check (<c>RabbitMQ.Client</c>, on a connection of its own that recovers by itself) and its tracing.
+    /// its health check (<c>RabbitMQ.Client</c>, on a connection of its own that recovers by itself), not its tracing.
     /// The stream sessions open their connections from <see cref="StreamConnectionFactory"/>: the same settings with
     /// recovery off, because the client resumes from its own applied offset, not the library's idea of it.
     /// </summary>
@@ -83,7 +83,10 @@ internal static class Extensions
             throw new InvalidOperationException($"ConnectionStrings:{WireNames.RabbitConnection} must be an amqp:// URI.");
 
         var healthName = $"{ClientConnectionName(builder.Configuration)}:health";
-        builder.AddRabbitMQClient(WireNames.RabbitConnection, configureConnectionFactory: factory => factory.ClientProvidedName ??= healthName);
+        // Its tracing off: ServiceDefaults already listens to RabbitMQ.Client's sources, and the integration's own
+        // tracing on top cost about 3 ms per change at p50 (bench latency, side by side, 2 vCPU).
+        builder.AddRabbitMQClient(WireNames.RabbitConnection, settings => settings.DisableTracing = true,
+            configureConnectionFactory: factory => factory.ClientProvidedName ??= healthName);
         builder.Services.AddSingleton(sp => new StreamConnectionFactory(sp.GetRequiredService<IConnectionFactory>(),
             ClientConnectionName(sp.GetRequiredService<IOptions<ClientOptions>>().Value.Name)));
     }
