@@ -3,6 +3,7 @@ using Dlopbox.Client.Drift;
 using Dlopbox.Client.Replica;
 using Dlopbox.Client.State;
 using Dlopbox.Contracts;
+using Dlopbox.ServiceDefaults.Retry;
 using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Client;
@@ -244,8 +245,8 @@ internal sealed partial class ReplicaSyncWorker(
     {
         // Without a state file a crash mid-reconcile restarts from a snapshot, never from a stale offset.
         store.Delete();
-        var delay = FirstRetryDelay;
-        var failing = false;
+        var backoff = new Backoff(FirstRetryDelay, MaxRetryDelay, time);
+        var outage = new OutageLog(time);
         while (true)
         {
             try
@@ -255,19 +256,17 @@ internal sealed partial class ReplicaSyncWorker(
                 _epoch = epoch;
                 _epochUnknown = false;
                 await store.SaveAsync(epoch, offset, stoppingToken);
-                if (failing)
+                if (outage.Succeeded() is not null)
                     Log.ResyncRecovered(logger);
                 return changes;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                if (!failing)
+                if (outage.Failed())
                     Log.ResyncFailing(logger, ex);
-                failing = true;
                 progress.RecordError($"reconcile from snapshot failed: {ex.Message}");
             }
-            await Task.Delay(delay, time, stoppingToken);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            await backoff.WaitAsync(stoppingToken);
         }
     }
 
@@ -276,7 +275,7 @@ internal sealed partial class ReplicaSyncWorker(
     {
         var saved = offsets.Watermark;
         var savedEpoch = _epoch;
-        var failing = false;
+        var outage = new OutageLog(time);
         using var timer = new PeriodicTimer(CheckpointInterval, time);
         try
         {
@@ -290,16 +289,14 @@ internal sealed partial class ReplicaSyncWorker(
                 {
                     await store.SaveAsync(epoch, applied, cancellationToken);
                     (saved, savedEpoch) = (applied, epoch);
-                    if (failing)
+                    if (outage.Succeeded() is not null)
                         Log.CheckpointRecovered(logger);
-                    failing = false;
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
                     // Retried at the next tick; logged once per outage, not five times a second.
-                    if (!failing)
+                    if (outage.Failed())
                         Log.CheckpointFailed(logger, ex);
-                    failing = true;
                     progress.RecordError($"could not save the applied offset: {ex.Message}");
                 }
             }

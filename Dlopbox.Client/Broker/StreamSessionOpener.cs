@@ -1,5 +1,6 @@
 using Dlopbox.Client.State;
 using Dlopbox.Contracts;
+using Dlopbox.ServiceDefaults.Retry;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client.Exceptions;
 
@@ -21,16 +22,16 @@ internal sealed partial class StreamSessionOpener(
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
-    private DateTimeOffset? _outageSince;
+    private readonly OutageLog _outage = new(time);
 
-    /// <summary>The session that was following the stream lost it: the outage starts now.</summary>
-    public void StreamLost() => _outageSince ??= time.GetUtcNow();
+    /// <summary>The session that was following the stream lost it (and said so): the outage starts now.</summary>
+    public void StreamLost() => _outage.StartedElsewhere();
 
     /// <summary>Probes and subscribes until both work. Nothing may be in flight: <paramref name="watermark"/> is all that is applied.</summary>
     public async Task<(StreamSubscription Subscription, StreamResumePlan Plan)> OpenAsync(string? savedEpoch, long watermark,
         CancellationToken stoppingToken)
     {
-        var delay = FirstRetryDelay;
+        var backoff = new Backoff(FirstRetryDelay, MaxRetryDelay, time);
         while (true)
         {
             try
@@ -38,11 +39,8 @@ internal sealed partial class StreamSessionOpener(
                 var head = await probe.ReadAsync(stoppingToken);
                 var plan = StreamResumePlan.Decide(savedEpoch, watermark, head);
                 var subscription = await consumer.SubscribeAsync(plan.From, stoppingToken);
-                if (_outageSince is { } since)
-                {
-                    Log.StreamRestored(logger, (time.GetUtcNow() - since).TotalSeconds);
-                    _outageSince = null;
-                }
+                if (_outage.Succeeded() is { } ended)
+                    Log.StreamRestored(logger, ended.Duration.TotalSeconds);
                 return (subscription, plan);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -50,9 +48,8 @@ internal sealed partial class StreamSessionOpener(
                 var reason = ex is OperationInterruptedException { ShutdownReason.ReplyCode: 404 }
                     ? $"stream '{options.Value.StreamName}' does not exist yet"
                     : ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
-                if (_outageSince is null)
+                if (_outage.Failed())
                 {
-                    _outageSince = time.GetUtcNow();
                     Log.StreamUnavailable(logger, reason);
                     progress.SetPhase(ClientPhase.Disconnected);
                     progress.RecordError($"event stream unavailable: {reason}");
@@ -62,8 +59,7 @@ internal sealed partial class StreamSessionOpener(
                     Log.StillUnavailable(logger, reason);
                 }
             }
-            await Task.Delay(delay, time, stoppingToken);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            await backoff.WaitAsync(stoppingToken);
         }
     }
 

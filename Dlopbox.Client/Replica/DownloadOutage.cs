@@ -1,40 +1,28 @@
-using System.Diagnostics;
 using Dlopbox.Client.State;
+using Dlopbox.ServiceDefaults.Retry;
 
 namespace Dlopbox.Client.Replica;
 
 /// <summary>
 /// While the file server is away every parallel download fails and retries: one warning when the first
-/// fails, one line when one works again, not one per file and attempt. Thread-safe.
+/// fails, one line when one works again, not one per file and attempt. Thread-safe, as <see cref="OutageLog"/> is.
 /// </summary>
-internal sealed partial class DownloadOutage(ILogger logger, SyncProgress? progress, TimeSpan maxRetryDelay)
+internal sealed partial class DownloadOutage(ILogger logger, SyncProgress? progress, TimeSpan maxRetryDelay, TimeProvider time)
 {
-    private readonly Lock _lock = new();
-    private long _start;
+    private readonly OutageLog _outage = new(time);
 
     public void Begin(string reason)
     {
-        lock (_lock)
-        {
-            if (_start != 0)
-                return;
-            _start = Stopwatch.GetTimestamp();
-        }
+        if (!_outage.Failed())
+            return;
         Log.DownloadsFailing(logger, reason, maxRetryDelay.TotalSeconds);
         progress?.RecordError($"downloads are failing: {reason}");
     }
 
     public void End()
     {
-        TimeSpan duration;
-        lock (_lock)
-        {
-            if (_start == 0)
-                return;
-            duration = Stopwatch.GetElapsedTime(_start);
-            _start = 0;
-        }
-        Log.DownloadsWorkAgain(logger, duration.TotalSeconds);
+        if (_outage.Succeeded() is { } ended)
+            Log.DownloadsWorkAgain(logger, ended.Duration.TotalSeconds);
     }
 
     private static partial class Log

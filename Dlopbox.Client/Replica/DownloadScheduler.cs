@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dlopbox.Client.State;
 using Dlopbox.Contracts;
+using Dlopbox.ServiceDefaults.Retry;
 using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Client.Replica;
@@ -12,7 +13,7 @@ namespace Dlopbox.Client.Replica;
 /// (<see cref="WaitForRelatedAsync"/>). Started by one dispatcher; downloads complete on their own.
 /// </summary>
 internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDownloader downloader, AppliedOffsetTracker offsets, UnresolvedFiles unresolved,
-    LocalEventRunner local, IOptions<ClientOptions> options, ILogger logger, ClientTelemetry? telemetry, SyncProgress? progress) : IDisposable
+    LocalEventRunner local, IOptions<ClientOptions> options, ILogger logger, ClientTelemetry? telemetry, SyncProgress? progress, TimeProvider time) : IDisposable
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
@@ -22,7 +23,7 @@ internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDo
 
     private readonly SemaphoreSlim _downloadSlots = new(options.Value.MaxParallelDownloads, options.Value.MaxParallelDownloads);
     private readonly FetchPacer _pacer = new();
-    private readonly DownloadOutage _outage = new(logger, progress, MaxRetryDelay);
+    private readonly DownloadOutage _outage = new(logger, progress, MaxRetryDelay, time);
     private readonly Lock _lock = new();
     private readonly List<InFlightDownload> _inFlight = [];
     private CancellationTokenSource _abandon = new();
@@ -83,7 +84,7 @@ internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDo
         {
             // Two writes of one path, or of a dir and a file below it, must land in stream order.
             await Task.WhenAll(predecessors);
-            var delay = FirstRetryDelay;
+            var backoff = new Backoff(FirstRetryDelay, MaxRetryDelay, time);
             for (var attempt = 1; ; attempt++)
             {
                 try
@@ -130,8 +131,7 @@ internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDo
                     Log.DownloadStillFailing(logger, offset, download.Path, attempt, ex);
                     telemetry?.Retrying("download");
                     download.Span?.AddEvent(new ActivityEvent("retry"));
-                    await Task.Delay(delay, abandon);
-                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                    await backoff.WaitAsync(abandon);
                 }
             }
             offsets.Complete(offset);

@@ -44,7 +44,8 @@ internal sealed partial class ReplicaApplier : IDisposable
         IOptions<ClientOptions> options,
         ILogger<ReplicaApplier> logger,
         ClientTelemetry? telemetry = null,
-        SyncProgress? progress = null)
+        SyncProgress? progress = null,
+        TimeProvider? time = null)
     {
         _telemetry = telemetry;
         _replica = replica;
@@ -53,7 +54,7 @@ internal sealed partial class ReplicaApplier : IDisposable
         _logger = logger;
         _local = new LocalEventRunner(offsets, logger, progress);
         _metadata = new MetadataApplier(replica, unresolved, _local, logger);
-        _downloads = new DownloadScheduler(replica, downloader, offsets, unresolved, _local, options, logger, telemetry, progress);
+        _downloads = new DownloadScheduler(replica, downloader, offsets, unresolved, _local, options, logger, telemetry, progress, time ?? TimeProvider.System);
     }
 
     public int InFlightCount => _downloads.InFlightCount;
@@ -257,6 +258,5 @@ internal sealed partial class ReplicaApplier : IDisposable
 
         [LoggerMessage(LogLevel.Warning, "Event {Offset}: cannot move dir {OldPath} to {Path}: the replica has neither; resyncing from a snapshot")]
         public static partial void MoveSourceMissing(ILogger logger, long offset, string oldPath, string path);
-
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using Dlopbox.Client.Replica;
 using Dlopbox.Client.State;
 using Dlopbox.Contracts;
+using Dlopbox.ServiceDefaults.Retry;
 using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Client.Reporting;
@@ -26,8 +27,8 @@ internal sealed partial class ProgressReporter(
     internal const int MaxErrorLength = 2000;
 
     private readonly ClientStatusStore _status = new(options.Value.StateDir);
-    private long _reportOutageStart;
-    private bool _statusFailing;
+    private readonly OutageLog _reportOutage = new(time);
+    private readonly OutageLog _statusOutage = new(time);
     private long _lastStatusWrite;
     private ClientPhase? _lastStatusPhase;
 
@@ -90,18 +91,14 @@ internal sealed partial class ProgressReporter(
         try
         {
             await client.PutAsync(options.Value.Name, report, stoppingToken);
-            if (_reportOutageStart != 0)
-            {
-                Log.ReportsRecovered(logger, Stopwatch.GetElapsedTime(_reportOutageStart).TotalSeconds);
-                _reportOutageStart = 0;
-            }
+            if (_reportOutage.Succeeded() is { } ended)
+                Log.ReportsRecovered(logger, ended.Duration.TotalSeconds);
         }
         catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !stoppingToken.IsCancellationRequested))
         {
             // Once per outage, and quietly: reports only feed the status page; syncing goes on regardless.
-            if (_reportOutageStart == 0)
+            if (_reportOutage.Failed())
             {
-                _reportOutageStart = Stopwatch.GetTimestamp();
                 // A refused token is a setting to fix, not an outage to wait out: said louder.
                 if (ex is HttpRequestException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden } refused)
                     Log.ReportsRefused(logger, (int)refused.StatusCode!);
@@ -133,15 +130,13 @@ internal sealed partial class ProgressReporter(
             }, cancellationToken);
             _lastStatusWrite = Stopwatch.GetTimestamp();
             _lastStatusPhase = report.Phase;
-            if (_statusFailing)
+            if (_statusOutage.Succeeded() is not null)
                 Log.StatusFileRecovered(logger, _status.FilePath);
-            _statusFailing = false;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            if (!_statusFailing)
+            if (_statusOutage.Failed())
                 Log.StatusFileFailing(logger, _status.FilePath, ex.Message);
-            _statusFailing = true;
         }
     }
 

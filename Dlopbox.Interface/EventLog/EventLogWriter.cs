@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Dlopbox.Contracts;
 using Dlopbox.Interface.EventStream;
 using Dlopbox.Interface.Index;
+using Dlopbox.ServiceDefaults.Retry;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -20,24 +21,29 @@ public sealed partial class EventLogWriter(
     StreamTopology topology,
     StreamEpoch epoch,
     IEventLogStore store,
+    TimeProvider time,
     ILogger<EventLogWriter> logger) : BackgroundService, IHealthCheck
 {
     private const ushort Prefetch = 2000;
     private const int MaxBatch = 1000;
     private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(20);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
     // The writer's own copy of the tree, as of its checkpoint: it turns each event into index rows.
     private readonly MasterIndex _index = new();
+    private readonly OutageLog _outage = new(time);
     private long _checkpoint = -1;
-    private string? _outage;
+
+    /// <summary>What the last failure found unavailable (the stream or the store): named in the outage's lines and health.</summary>
+    private volatile string _unavailable = "";
 
     /// <summary>Offset of the last event stored.</summary>
     public long Checkpoint => Interlocked.Read(ref _checkpoint);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var backoff = TimeSpan.FromMilliseconds(200);
+        var backoff = new Backoff(FirstRetryDelay, MaxRetryDelay, time);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -46,7 +52,7 @@ public sealed partial class EventLogWriter(
                 var stored = await store.LoadIndexAsync(stoppingToken);
                 _index.Load(stored);
                 Interlocked.Exchange(ref _checkpoint, stored.Offset);
-                await FollowAsync(() => backoff = TimeSpan.FromMilliseconds(200), stoppingToken);
+                await FollowAsync(backoff.Reset, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -54,13 +60,11 @@ public sealed partial class EventLogWriter(
             }
             catch (Exception ex)
             {
-                var what = ex is BrokerLostException ? "event stream" : $"event log store ({store.Name})";
-                if (_outage is null)
-                    LogOutage(logger, what, ex.Message, Checkpoint);
-                _outage = what;
+                _unavailable = ex is BrokerLostException ? "event stream" : $"event log store ({store.Name})";
+                if (_outage.Failed())
+                    LogOutage(logger, _unavailable, ex.Message, Checkpoint);
             }
-            await Task.Delay(backoff, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            await backoff.WaitAsync(stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
 
@@ -120,7 +124,7 @@ public sealed partial class EventLogWriter(
             await channel.BasicConsumeAsync(topology.StreamName, autoAck: false, consumerTag: string.Empty, noLocal: false,
                 exclusive: false, arguments: new Dictionary<string, object?> { ["x-stream-offset"] = Checkpoint + 1 },
                 consumer: consumer, cancellationToken: stoppingToken);
-            if (_outage is null)
+            if (!_outage.IsOngoing)
                 LogFollowing(logger, store.Name, Checkpoint + 1);
 
             try
@@ -174,11 +178,8 @@ public sealed partial class EventLogWriter(
             await channel.BasicAckAsync(batch[^1].Tag, multiple: true, stoppingToken);
             batch.Clear();
             onProgress();
-            if (_outage is not null)
-            {
-                LogRecovered(logger, _outage, Checkpoint);
-                _outage = null;
-            }
+            if (_outage.Succeeded() is not null)
+                LogRecovered(logger, _unavailable, Checkpoint);
         }
     }
 
@@ -226,10 +227,10 @@ public sealed partial class EventLogWriter(
     }
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(_outage is null
+        Task.FromResult(!_outage.IsOngoing
             ? HealthCheckResult.Healthy($"event log ({store.Name}) at offset {Checkpoint}")
             // Degraded, not unhealthy: sync does not depend on the log.
-            : HealthCheckResult.Degraded($"{_outage} unavailable; event log waits at offset {Checkpoint}"));
+            : HealthCheckResult.Degraded($"{_unavailable} unavailable; event log waits at offset {Checkpoint}"));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event log ({Store}) following the stream from offset {Offset}")]
     private static partial void LogFollowing(ILogger logger, string store, long offset);

@@ -4,6 +4,7 @@ using Dlopbox.Contracts;
 using Dlopbox.Interface.EventLog;
 using Dlopbox.Interface.EventStream;
 using Dlopbox.Interface.Live;
+using Dlopbox.ServiceDefaults.Retry;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -24,11 +25,13 @@ public sealed partial class StreamIndexer(
     LiveFeed live,
     IEventLogStore store,
     IMeterFactory meterFactory,
+    TimeProvider time,
     ILogger<StreamIndexer> logger) : BackgroundService, IHealthCheck
 {
     private const ushort Prefetch = 2000;
     private static readonly TimeSpan StoredIndexWait = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
     private volatile bool _consuming;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -38,18 +41,17 @@ public sealed partial class StreamIndexer(
             () => index.Offset is >= 0 and var offset ? [new Measurement<long>(offset)] : Array.Empty<Measurement<long>>(),
             "{offset}", "Offset of the newest change in the event stream, as the Interface's index has read it.");
         await LoadStoredIndexAsync(stoppingToken);
-        var backoff = TimeSpan.FromMilliseconds(200);
-        var outage = false;
+        var backoff = new Backoff(FirstRetryDelay, MaxRetryDelay, time);
+        var outage = new OutageLog(time);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await ConsumeUntilBrokenAsync(() =>
                 {
-                    if (outage)
+                    if (outage.Succeeded() is not null)
                         LogReconnected(logger, index.Offset);
-                    outage = false;
-                    backoff = TimeSpan.FromMilliseconds(200);
+                    backoff.Reset();
                 }, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -58,13 +60,11 @@ public sealed partial class StreamIndexer(
             }
             catch (Exception ex)
             {
-                if (!outage)
+                if (outage.Failed())
                     LogBrokerLost(logger, ex.Message);
-                outage = true;
             }
             _consuming = false;
-            await Task.Delay(backoff, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            await backoff.WaitAsync(stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
 

@@ -3,6 +3,7 @@ using Dlopbox.Client;
 using Dlopbox.Client.Replica;
 using Dlopbox.Client.State;
 using Dlopbox.Contracts;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -84,6 +85,29 @@ public sealed class ReplicaApplierTests : IDisposable
         Assert.Empty(_master.Opened);
         // Refused events count as handled: the stream goes on.
         Assert.Equal(0, _offsets.Watermark);
+    }
+
+    [Fact]
+    public async Task Downloads_failing_together_warn_once_and_say_once_that_they_work_again()
+    {
+        var log = new RecordingLogger<ReplicaApplier>();
+        using var replica = new ReplicaDirectory(_dir.Replica);
+        var options = Options.Create(new ClientOptions { ReplicaDir = _dir.Replica, StateDir = _dir.State, MaxParallelDownloads = 4 });
+        using var applier = new ReplicaApplier(replica, new FileDownloader(_master, replica, NullLogger<FileDownloader>.Instance), _offsets, _unresolved,
+            options, log);
+        var writes = Enumerable.Range(0, 4).Select(i => MasterWrite($"f{i}", $"content {i}")).ToArray();
+        // The first try of each of the four parallel downloads fails; their retries work.
+        _master.FailingOpens = writes.Length;
+
+        for (var offset = 0; offset < writes.Length; offset++)
+            await applier.ApplyAsync(offset, writes[offset], CancellationToken.None);
+        await applier.DrainAsync(CancellationToken.None);
+
+        for (var i = 0; i < writes.Length; i++)
+            Assert.Equal($"content {i}", File.ReadAllText(Path.Combine(_dir.Replica, $"f{i}")));
+        var warning = Assert.Single(log.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.StartsWith("Downloads are failing (the file server is away)", warning.Message);
+        Assert.Single(log.Entries, e => e.Message.StartsWith("Downloads work again after", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,9 +1,11 @@
 using System.Net;
 using System.Text.Json;
 using Dlopbox.Contracts;
+using Dlopbox.Tests.Client;
 using Dlopbox.Watcher;
 using Dlopbox.Watcher.Changes;
 using Dlopbox.Watcher.Sending;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -43,11 +45,11 @@ public class EventSenderTests
     private static readonly FileChange[] Changes =
         [.. Enumerable.Range(0, 8).Select(i => FileChange.Write($"f{i}", i, DateTimeOffset.UnixEpoch, new string('a', 64)))];
 
-    private static (EventSender Sender, WatcherState State) Sender(ScriptedInterface api)
+    private static (EventSender Sender, WatcherState State) Sender(ScriptedInterface api, ILogger<EventSender>? logger = null)
     {
         var state = new WatcherState();
         var options = Options.Create(new WatcherOptions { Token = "secret", Source = "test-host" });
-        var sender = new EventSender(api, options, state, NullLogger<EventSender>.Instance)
+        var sender = new EventSender(api, options, state, logger ?? NullLogger<EventSender>.Instance)
         {
             FirstRetryDelay = TimeSpan.FromMilliseconds(1),
             MaxRetryDelay = TimeSpan.FromMilliseconds(5),
@@ -117,6 +119,24 @@ public class EventSenderTests
         Assert.Equal(Changes, accepted);
         Assert.Equal(HttpStatusCode.Accepted, api.Requests[^1].Status);
         Assert.All(api.Requests, r => Assert.Equal(Changes, r.Batch.Events));
+        Assert.Null(state.InterfaceUnavailableSince);
+    }
+
+    [Fact]
+    public async Task An_outage_is_logged_once_when_it_starts_and_once_when_it_ends()
+    {
+        var api = new ScriptedInterface(_ => 0, _ => HttpStatusCode.ServiceUnavailable, _ => 0,
+            _ => HttpStatusCode.InternalServerError, _ => HttpStatusCode.Accepted);
+        var log = new RecordingLogger<EventSender>();
+        var (sender, state) = Sender(api, log);
+
+        await sender.DeliverAsync(Changes, CancellationToken.None);
+        await sender.DeliverAsync(Changes, CancellationToken.None);
+
+        var started = Assert.Single(log.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.StartsWith("The Interface does not take events (HttpRequestException: Connection refused)", started.Message);
+        var ended = Assert.Single(log.Entries, e => e.Message.StartsWith("The Interface takes events again", StringComparison.Ordinal));
+        Assert.EndsWith("and 4 failed attempts", ended.Message);
         Assert.Null(state.InterfaceUnavailableSince);
     }
 

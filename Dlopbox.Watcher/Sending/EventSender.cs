@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Dlopbox.Contracts;
+using Dlopbox.ServiceDefaults.Retry;
 using Dlopbox.Watcher.Changes;
 using Microsoft.Extensions.Options;
 
@@ -22,7 +22,8 @@ internal sealed partial class EventSender(
     IOptions<WatcherOptions> options,
     WatcherState state,
     ILogger<EventSender> logger,
-    WatcherTelemetry? telemetry = null) : IChangeSink
+    WatcherTelemetry? telemetry = null,
+    TimeProvider? timeProvider = null) : IChangeSink
 {
     public const string HttpClientName = WireNames.InterfaceService;
 
@@ -32,8 +33,8 @@ internal sealed partial class EventSender(
 
     private readonly string _source = options.Value.Source;
     private readonly AuthenticationHeaderValue _authorization = new("Bearer", options.Value.Token);
-    private long _outageStartTimestamp;
-    private int _outageAttempts;
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
+    private readonly OutageLog _outage = new(timeProvider ?? TimeProvider.System);
 
     /// <summary>First retry delay; doubles up to <see cref="MaxRetryDelay"/>.</summary>
     internal TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
@@ -95,7 +96,7 @@ internal sealed partial class EventSender(
             new EventBatch { Source = _source, Events = changes }, DlopboxJsonContext.Default.EventBatch);
         // Every attempt's HTTP span (HttpClient instrumentation) is a child of this one.
         using var send = WatcherTelemetry.StartSend(changes);
-        var delay = FirstRetryDelay;
+        var backoff = new Backoff(FirstRetryDelay, MaxRetryDelay, _time);
         while (true)
         {
             string problem;
@@ -146,8 +147,7 @@ internal sealed partial class EventSender(
             }
             BeginOutage(problem, refused);
             telemetry?.Retrying(send, problem);
-            await Task.Delay(delay, cancellationToken);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            await backoff.WaitAsync(cancellationToken);
         }
     }
 
@@ -172,11 +172,9 @@ internal sealed partial class EventSender(
 
     private void BeginOutage(string problem, bool refused)
     {
-        _outageAttempts++;
-        if (_outageStartTimestamp != 0)
+        if (!_outage.Failed())
             return;
-        _outageStartTimestamp = Stopwatch.GetTimestamp();
-        state.InterfaceUnavailableSince = DateTimeOffset.UtcNow;
+        state.InterfaceUnavailableSince = _time.GetUtcNow();
         if (refused)
             LogAuthorizationRefused(problem);
         else
@@ -185,11 +183,9 @@ internal sealed partial class EventSender(
 
     private void EndOutage()
     {
-        if (_outageStartTimestamp == 0)
+        if (_outage.Succeeded() is not { } ended)
             return;
-        LogOutageEnded(Stopwatch.GetElapsedTime(_outageStartTimestamp), _outageAttempts);
-        _outageStartTimestamp = 0;
-        _outageAttempts = 0;
+        LogOutageEnded(ended.Duration, ended.FailedAttempts);
         state.InterfaceUnavailableSince = null;
     }
 
