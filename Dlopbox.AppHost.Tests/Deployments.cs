@@ -6,7 +6,7 @@ namespace Dlopbox.AppHost.Tests;
 /// <summary>A service of a hand-written deployment: its image and the environment it sets, Dockerfile ENV included.</summary>
 public sealed record DeployedService(string Name, string? Image, IReadOnlyDictionary<string, string> Environment);
 
-/// <summary>docker-compose.yaml and deploy/k8s read as YAML (the keys, not compose's interpolation of the values).</summary>
+/// <summary>docker-compose.yaml (with its override) and deploy/k8s read as YAML (the keys, not compose's interpolation of the values).</summary>
 public static partial class Deployments
 {
     /// <summary>The Dockerfile each locally built image comes from: its ENV is part of the service's environment.</summary>
@@ -18,24 +18,35 @@ public static partial class Deployments
         ["dlopbox/nginx"] = "nginx/Dockerfile",
     };
 
+    /// <summary>
+    /// The services of docker-compose.yaml merged with docker-compose.override.yaml (MongoDB's part), as compose
+    /// merges the two when no -f is given: the override adds services, and environment keys to existing ones.
+    /// </summary>
     public static IReadOnlyDictionary<string, DeployedService> Compose()
     {
-        var root = Load("docker-compose.yaml").Single();
-        var services = (YamlMappingNode)root["services"];
-        return services.Children.ToDictionary(
-            kv => Scalar(kv.Key),
-            kv =>
+        var images = new Dictionary<string, string?>();
+        var environments = new Dictionary<string, Dictionary<string, string>>();
+        foreach (var file in new[] { "docker-compose.yaml", "docker-compose.override.yaml" })
+        {
+            var services = (YamlMappingNode)Load(file).Single()["services"];
+            foreach (var (key, value) in services.Children)
             {
-                var service = (YamlMappingNode)kv.Value;
-                var image = service.Children.TryGetValue("image", out var i) ? Scalar(i) : null;
-                var environment = new Dictionary<string, string>();
+                var name = Scalar(key);
+                var service = (YamlMappingNode)value;
+                // compose's ${NAME:-default}: the default is what a user without those variables runs.
+                if (service.Children.TryGetValue("image", out var i))
+                    images[name] = VariableDefaultRegex().Replace(Scalar(i), m => m.Groups["default"].Value);
+                else
+                    images.TryAdd(name, null);
+                var environment = environments.TryGetValue(name, out var known) ? known : environments[name] = [];
                 if (service.Children.TryGetValue("environment", out var env))
                 {
-                    foreach (var (key, value) in ((YamlMappingNode)env).Children)
-                        environment[Scalar(key)] = Scalar(value);
+                    foreach (var (k, v) in ((YamlMappingNode)env).Children)
+                        environment[Scalar(k)] = Scalar(v);
                 }
-                return new DeployedService(Scalar(kv.Key), image, WithDockerfileEnvironment(image, environment));
-            });
+            }
+        }
+        return images.ToDictionary(kv => kv.Key, kv => new DeployedService(kv.Key, kv.Value, WithDockerfileEnvironment(kv.Value, environments[kv.Key])));
     }
 
     /// <summary>The Deployments and StatefulSets of deploy/k8s, by name; each has one container.</summary>
@@ -95,6 +106,9 @@ public static partial class Deployments
 
     [GeneratedRegex(@"\$\((?<name>[A-Za-z_][A-Za-z0-9_]*)\)")]
     private static partial Regex ExpansionRegex();
+
+    [GeneratedRegex(@"\$\{[A-Za-z_][A-Za-z0-9_]*:-(?<default>[^}]*)\}")]
+    private static partial Regex VariableDefaultRegex();
 
     [GeneratedRegex(@"^ENV\s+(?<pairs>.+)$", RegexOptions.Multiline)]
     private static partial Regex DockerfileEnvRegex();

@@ -146,8 +146,16 @@ public sealed partial class ManifestDeploymentTests(PublishedManifest manifest) 
         return (parsed.Registry ?? "docker.io") + "/" + name;
     }
 
-    private static string FromImage(string dockerfile) =>
-        FromRegex().Match(File.ReadAllText(Path.Combine(RepoRoot.Path, dockerfile))).Groups["image"].Value;
+    /// <summary>The Dockerfile's base image; a build argument (FROM ${NAME}) is its ARG's default, the official image.</summary>
+    private static string FromImage(string dockerfile)
+    {
+        var text = File.ReadAllText(Path.Combine(RepoRoot.Path, dockerfile));
+        var image = FromRegex().Match(text).Groups["image"].Value;
+        var argument = BuildArgumentRegex().Match(image);
+        if (!argument.Success)
+            return image;
+        return ArgDefaultRegex().Matches(text).Single(m => m.Groups["name"].Value == argument.Groups["name"].Value).Groups["value"].Value;
+    }
 
     private static string Show(IEnumerable<string> keys) => keys.Any() ? string.Join(", ", keys.Order()) : "(none)";
 
@@ -165,4 +173,10 @@ public sealed partial class ManifestDeploymentTests(PublishedManifest manifest) 
 
     [GeneratedRegex(@"^FROM\s+(?<image>\S+)", RegexOptions.Multiline)]
     private static partial Regex FromRegex();
+
+    [GeneratedRegex(@"^\$\{(?<name>[A-Za-z_][A-Za-z0-9_]*)\}$")]
+    private static partial Regex BuildArgumentRegex();
+
+    [GeneratedRegex(@"^ARG\s+(?<name>[A-Za-z_][A-Za-z0-9_]*)=(?<value>\S+)", RegexOptions.Multiline)]
+    private static partial Regex ArgDefaultRegex();
 }

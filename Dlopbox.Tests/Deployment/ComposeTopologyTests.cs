@@ -5,9 +5,11 @@ using Dlopbox.Embedded;
 namespace Dlopbox.Tests.Deployment;
 
 /// <summary>
-/// docker-compose.yaml has the seeds' topology, as compose itself resolves the file: the six services,
-/// master and nginx on one master dir, rabbit and mongo on volumes of their own, the Interface on 5000,
-/// health-gated start order, a scalable client, and no password anywhere but in .env.
+/// docker-compose.yaml with its MongoDB override has the seeds' topology, as compose itself resolves the files:
+/// the six services, master and nginx on one master dir, rabbit and mongo on volumes of their own, the Interface
+/// on 5000, health-gated start order, a scalable client, ports on the host's loopback only, and no password
+/// anywhere but in .env. The main file alone is the same without MongoDB (the Interface's SQLite event log), and
+/// every base image is a variable whose default is the official image.
 /// </summary>
 public sealed partial class ComposeTopologyTests
 {
@@ -66,6 +68,74 @@ public sealed partial class ComposeTopologyTests
     }
 
     [Fact]
+    public void Every_published_port_is_on_the_hosts_loopback()
+    {
+        foreach (var (name, service) in Services)
+        {
+            foreach (var port in service!["ports"]?.AsArray() ?? [])
+            {
+                var hostIp = port is JsonValue s ? s.GetValue<string>().Split(':')[0] : port!["host_ip"]?.GetValue<string>();
+                Assert.True(hostIp == "127.0.0.1", $"{name} publishes {port?.ToJsonString()} beyond the host's loopback");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_main_file_alone_leaves_mongo_out_and_the_interface_on_its_sqlite_event_log()
+    {
+        // No MONGO_* secret is needed then: only the override names them.
+        var environment = ComposeFile.FilledEnvironment().Where(kv => !kv.Key.StartsWith("MONGO_", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
+        var (model, result) = ComposeFile.Config(environment, [ComposeFile.Path]);
+        Assert.True(model is not null, $"compose rejected {ComposeFile.Path} alone: {result.Output}");
+        var services = model!["services"]!.AsObject();
+
+        Assert.Equal(["client", "interface", "master", "nginx", "rabbit"], services.Select(s => s.Key).Order());
+        var face = services["interface"]!;
+        Assert.Null(face["environment"]!["ConnectionStrings__mongo"]);
+        Assert.Equal(["rabbit"], face["depends_on"]!.AsObject().Select(d => d.Key));
+        Assert.DoesNotContain("mongo-data", model["volumes"]!.AsObject().Select(v => v.Key));
+    }
+
+    [Fact]
+    public void Base_images_default_to_the_official_ones_and_follow_their_variables()
+    {
+        var official = Model.Value["services"]!.AsObject();
+        Assert.Equal("rabbitmq:4-management", official["rabbit"]!["image"]!.GetValue<string>());
+        Assert.Equal("mongo:8.0", official["mongo"]!["image"]!.GetValue<string>());
+        Assert.Equal("nginx:1.28-alpine", official["nginx"]!["build"]!["args"]!["NGINX_IMAGE"]!.GetValue<string>());
+        foreach (var dotnet in new[] { "interface", "master", "client" })
+        {
+            var args = official[dotnet]!["build"]!["args"]!;
+            // The same defaults as the Dockerfiles' own ARGs, so compose and a bare docker build agree.
+            Assert.Equal("mcr.microsoft.com/dotnet/sdk:10.0", args["SDK_IMAGE"]!.GetValue<string>());
+            Assert.Equal("mcr.microsoft.com/dotnet/aspnet:10.0", args["RUNTIME_IMAGE"]!.GetValue<string>());
+            Assert.StartsWith("dlopbox/", official[dotnet]!["image"]!.GetValue<string>());
+        }
+
+        var local = new Dictionary<string, string>(ComposeFile.FilledEnvironment())
+        {
+            ["DLOPBOX_RABBITMQ_IMAGE"] = "dlopbox-local/rabbitmq:3.10-management",
+            ["DLOPBOX_NGINX_IMAGE"] = "dlopbox-local/nginx:1.22",
+            ["DLOPBOX_DOTNET_SDK_IMAGE"] = "dlopbox-local/dotnet-sdk:10.0",
+            ["DLOPBOX_DOTNET_RUNTIME_IMAGE"] = "dlopbox-local/dotnet-aspnet:10.0",
+            ["DLOPBOX_IMAGE_TAG"] = "local",
+        };
+        var (model, result) = ComposeFile.Config(local);
+        Assert.True(model is not null, $"compose rejected the local image variables: {result.Output}");
+        var services = model!["services"]!.AsObject();
+        Assert.Equal("dlopbox-local/rabbitmq:3.10-management", services["rabbit"]!["image"]!.GetValue<string>());
+        Assert.Equal("dlopbox-local/nginx:1.22", services["nginx"]!["build"]!["args"]!["NGINX_IMAGE"]!.GetValue<string>());
+        Assert.Equal("dlopbox/nginx:local", services["nginx"]!["image"]!.GetValue<string>());
+        foreach (var dotnet in new[] { "interface", "master", "client" })
+        {
+            Assert.Equal("dlopbox-local/dotnet-sdk:10.0", services[dotnet]!["build"]!["args"]!["SDK_IMAGE"]!.GetValue<string>());
+            Assert.Equal("dlopbox-local/dotnet-aspnet:10.0", services[dotnet]!["build"]!["args"]!["RUNTIME_IMAGE"]!.GetValue<string>());
+            Assert.EndsWith(":local", services[dotnet]!["image"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public void Every_service_has_a_health_check_and_starts_after_its_dependencies_are_healthy()
     {
         foreach (var (name, service) in Services)
@@ -114,7 +184,7 @@ public sealed partial class ComposeTopologyTests
     {
         var root = RepoLayout.Root;
         // Comments may explain that there is no guest; the configuration itself must not name it.
-        var text = string.Join('\n', File.ReadAllLines(Path.Combine(root, ComposeFile.Path)).Where(l => !l.TrimStart().StartsWith('#')));
+        var text = string.Join('\n', ComposeFile.DefaultFiles.SelectMany(f => File.ReadAllLines(Path.Combine(root, f))).Where(l => !l.TrimStart().StartsWith('#')));
         Assert.DoesNotMatch(GuestRegex(), text);
 
         // Every secret is a required variable (${NAME:?...}), never a literal or a ${NAME:-default}.

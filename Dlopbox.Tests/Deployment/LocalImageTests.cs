@@ -20,16 +20,7 @@ public sealed class LocalImageTests(ITestOutputHelper output)
     private const string WrapperInContainer = "/opt/dlopbox/dlopbox-entrypoint.sh";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
-    // Built once per run; cached by build.sh itself, so this is quick when the images are current.
-    private static readonly Lazy<string[]> Images = new(() =>
-    {
-        var result = Tool.Run(Path.Combine(RepoLayout.Root, "deploy", "images", "build.sh"), [], timeoutSeconds: 900);
-        Assert.True(result.ExitCode == 0, $"deploy/images/build.sh failed:\n{result.Output}");
-        return result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-    });
-
-    private static string Image(string repository) =>
-        Images.Value.Single(name => name.StartsWith($"dlopbox-local/{repository}:", StringComparison.Ordinal));
+    private static string Image(string repository) => LocalImages.Image(repository);
 
     [SkippableFact]
     public async Task RabbitMQ_stand_in_runs_the_wrapper_and_keeps_each_user_to_its_rights()

@@ -3,27 +3,35 @@
 #   dlopbox-local/debian:bookworm            debootstrap --variant=minbase, imported
 #   dlopbox-local/rabbitmq:3.10-management   Debian's rabbitmq-server + the management plugin
 #   dlopbox-local/nginx:1.22                 Debian's nginx-light + envsubst on /etc/nginx/templates
+#   dlopbox-local/dotnet-sdk:10.0            the host's .NET install (SDK, runtimes, packs): the services' build stage
+#   dlopbox-local/dotnet-aspnet:10.0         the host's .NET + ASP.NET Core runtimes: the services' final stage
 # These are stand-ins, not the official images, and never carry official names.
 # Each image is labelled with a hash of its inputs; an image whose label matches is left as it is.
 # Starts dockerd (deploy/images/dockerd.sh) when no engine answers, and leaves it running.
 #   deploy/images/build.sh                 build what is out of date, then print the image names
 #   deploy/images/build.sh --print-names   print the image names, one a line, and build nothing
 #   DLOPBOX_IMAGES_MIRROR                  the Debian mirror (default: the machine's apt sources)
+#   DOTNET_ROOT                            the .NET install to copy (default: where `dotnet` on PATH lives)
+#   DLOPBOX_IMAGES_CA_DIR                  extra CA certificates (*.crt) for the SDK image (/usr/local/share/ca-certificates)
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "$0")")" && pwd)"
 
 base_image=dlopbox-local/debian:bookworm
 rabbitmq_image=dlopbox-local/rabbitmq:3.10-management
 nginx_image=dlopbox-local/nginx:1.22
+# The tag is the .NET channel the official images are tagged with; the host's install must be of it.
+dotnet_channel=10.0
+dotnet_sdk_image=dlopbox-local/dotnet-sdk:$dotnet_channel
+dotnet_aspnet_image=dlopbox-local/dotnet-aspnet:$dotnet_channel
 inputs_label=org.dlopbox.inputs
 
-print_names() { printf '%s\n' "$base_image" "$rabbitmq_image" "$nginx_image"; }
+print_names() { printf '%s\n' "$base_image" "$rabbitmq_image" "$nginx_image" "$dotnet_sdk_image" "$dotnet_aspnet_image"; }
 
 if [ "${1:-}" = --print-names ]; then
   print_names
   exit 0
 fi
-[ $# -eq 0 ] || { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -eq 0 ] || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 log() { printf 'dlopbox-images: %s\n' "$*" >&2; }
 
@@ -38,6 +46,11 @@ context_hash() {
 
 started=$("$here/dockerd.sh" start)
 [ "$started" = started ] && log "started dockerd for the build; it stays running (stop it with $here/dockerd.sh stop)"
+
+# Each image's id before this run: those replaced by a new build are removed at the end.
+mapfile -t names < <(print_names)
+old_ids=()
+for name in "${names[@]}"; do old_ids+=("$(docker image inspect --format '{{ .Id }}' "$name" 2>/dev/null || true)"); done
 
 # --- base begin (this section is an input of the base image) ---
 suite=bookworm
@@ -108,9 +121,90 @@ build_image() {
   log "built $image in $((SECONDS - started_at)) s"
 }
 
+# The host's .NET install, checked to be of the channel the images are tagged with.
+dotnet_root() {
+  local root="${DOTNET_ROOT:-}"
+  if [ -z "$root" ] && command -v dotnet >/dev/null; then
+    root=$(dirname "$(readlink -f "$(command -v dotnet)")")
+  fi
+  if [ -z "$root" ] || [ ! -x "$root/dotnet" ]; then
+    log "no .NET install found (install the .NET $dotnet_channel SDK or set DOTNET_ROOT)"
+    exit 1
+  fi
+  local part
+  for part in "sdk/$dotnet_channel" "shared/Microsoft.NETCore.App/$dotnet_channel" "shared/Microsoft.AspNetCore.App/$dotnet_channel"; do
+    compgen -G "$root/$part.*" >/dev/null || { log "$root has no $part.* (the .NET images are tagged $dotnet_channel)"; exit 1; }
+  done
+  printf '%s\n' "$root"
+}
+
+# Builds a .NET image from its Dockerfile dir plus parts of the host's .NET install, which go into the
+# context as dotnet/ (streamed with tar, not copied). Those parts are inputs by each file's path, size, mode
+# and mtime (hashing the ~600 MB of an SDK at every run would cost more than it saves); not by the dirs'
+# mtimes, which the SDK itself touches when it runs (metadata/).
+# With EXTRA_DIR (not -), that dir's files go into the context too, under the dir's own name.
+#   build_dotnet_image IMAGE DOCKERFILE_DIR EXTRA_DIR|- PART...   (PART: a top-level entry of the .NET install)
+build_dotnet_image() {
+  local image=$1 context=$2 extra=$3 base_id inputs install_listing extra_hash=-
+  shift 3
+  base_id=$(docker image inspect --format '{{ .Id }}' "$base_image")
+  install_listing=$(cd "$dotnet" && find "$@" \! -type d -printf '%p %s %m %T@ %l\n' | LC_ALL=C sort | sha256sum | cut -d' ' -f1)
+  [ "$extra" = - ] || extra_hash=$(context_hash "$extra")
+  inputs=$(printf '%s\n%s\n%s\n%s\n' "$base_id" "$(context_hash "$context")" "$install_listing" "$extra_hash" | sha256sum | cut -d' ' -f1)
+  if [ "$(current_inputs "$image")" = "$inputs" ]; then
+    log "$image up to date"
+    return 0
+  fi
+  log "building $image (the .NET install in $dotnet, apt-get from $mirror, ~30-60 s)"
+  local started_at=$SECONDS build_log part
+  local parts=() extra_args=()
+  for part in "$@"; do parts+=("./$part"); done
+  [ "$extra" = - ] || extra_args=(-C "$(dirname "$extra")" "$(basename "$extra")")
+  build_log=$(mktemp /tmp/dlopbox-image-build.XXXXXX)
+  # One tar: the Dockerfile dir's files as they are, the install's parts renamed ./X -> dotnet/X (S: symlink
+  # targets untouched). `docker build -` takes a tar on stdin as the whole context.
+  if ! (cd "$context" && find . -type f -printf '%P\n' | LC_ALL=C sort) |
+    tar -c -f - -C "$context" -T - "${extra_args[@]}" -C "$dotnet" --transform 's,^\./,dotnet/,S' "${parts[@]}" |
+    DOCKER_BUILDKIT=0 docker build --label "$inputs_label=$inputs" -t "$image" - >"$build_log" 2>&1; then
+    log "docker build of $image failed; the end of its log:"
+    tail -n 30 "$build_log" >&2
+    rm -f "$build_log"
+    exit 1
+  fi
+  rm -f "$build_log"
+  log "built $image in $((SECONDS - started_at)) s"
+}
+
 build_base
 build_image "$rabbitmq_image" "$here/rabbitmq"
 build_image "$nginx_image" "$here/nginx"
-# Dangling layers of images replaced just now.
-docker image prune -f --filter "label=$inputs_label" >/dev/null
+dotnet=$(dotnet_root)
+# The SDK image gets the whole install (SDKs, runtimes, targeting packs, workload manifests, templates);
+# the runtime image only what `dotnet app.dll` needs.
+mapfile -t dotnet_parts < <(cd "$dotnet" && find . -mindepth 1 -maxdepth 1 -printf '%P\n' | LC_ALL=C sort)
+# The SDK's restore reaches NuGet over https, maybe through a proxy whose CA only this machine trusts: the
+# machine's own CA certificates (Debian's /usr/local/share/ca-certificates) go into the SDK image.
+ca_stage=$(mktemp -d /tmp/dlopbox-local-ca.XXXXXX)
+# shellcheck disable=SC2064 # expand now: the trap must remove this very dir
+trap "rm -rf '$ca_stage'" EXIT
+mkdir "$ca_stage/local-ca-certificates"
+printf 'CA certificates of the machine that built this image (%s)\n' "${DLOPBOX_IMAGES_CA_DIR:-/usr/local/share/ca-certificates}" \
+  >"$ca_stage/local-ca-certificates/README"
+find "${DLOPBOX_IMAGES_CA_DIR:-/usr/local/share/ca-certificates}" -maxdepth 1 -name '*.crt' -type f \
+  -exec cp -p {} "$ca_stage/local-ca-certificates/" \; 2>/dev/null || true
+touch -d @0 "$ca_stage/local-ca-certificates/README"
+build_dotnet_image "$dotnet_sdk_image" "$here/dotnet-sdk" "$ca_stage/local-ca-certificates" "${dotnet_parts[@]}"
+build_dotnet_image "$dotnet_aspnet_image" "$here/dotnet-aspnet" - dotnet host shared LICENSE.txt ThirdPartyNotices.txt
+rm -rf "$ca_stage"
+trap - EXIT
+# The images replaced just now, children first, where nothing uses them any more (docker rmi refuses an
+# image that has containers or children). Not `docker image prune --filter label=...`: images built FROM
+# these inherit the label, and the classic builder's cache of the services' build stage is such a
+# dangling image; pruning it would make every compose build compile from scratch.
+for ((i = ${#names[@]} - 1; i >= 0; i--)); do
+  old=${old_ids[$i]}
+  if [ -n "$old" ] && [ "$old" != "$(docker image inspect --format '{{ .Id }}' "${names[$i]}")" ]; then
+    docker rmi "$old" >/dev/null 2>&1 || true
+  fi
+done
 print_names
