@@ -97,20 +97,18 @@ build_base() {
 }
 # --- base end ---
 
-# Builds one image from its Dockerfile dir (FROM the base) unless its inputs are unchanged.
-build_image() {
-  local image=$1 context=$2 base_id inputs
-  base_id=$(docker image inspect --format '{{ .Id }}' "$base_image")
-  inputs=$(printf '%s\n%s\n' "$base_id" "$(context_hash "$context")" | sha256sum | cut -d' ' -f1)
-  if [ "$(current_inputs "$image")" = "$inputs" ]; then
-    log "$image up to date"
-    return 0
-  fi
-  log "building $image (apt-get from $mirror, ~30 s)"
-  local started_at=$SECONDS
-  local build_log
+# True, and says so, when IMAGE was built from INPUTS already.
+up_to_date() {
+  [ "$(current_inputs "$1")" = "$2" ] || return 1
+  log "$1 up to date"
+}
+
+# docker build IMAGE from CONTEXT (a dir, or - for a tar on stdin), labelled with INPUTS, with the classic
+# builder: BuildKit (and so `# syntax=` or --progress) would need buildx and a registry. Its output is kept
+# aside and only its end shown, when it fails; then the script ends.
+classic_build() {
+  local image=$1 inputs=$2 context=$3 started_at=$SECONDS build_log
   build_log=$(mktemp /tmp/dlopbox-image-build.XXXXXX)
-  # The classic builder: BuildKit (and so `# syntax=` or --progress) would need buildx and a registry.
   if ! DOCKER_BUILDKIT=0 docker build --label "$inputs_label=$inputs" -t "$image" "$context" >"$build_log" 2>&1; then
     log "docker build of $image failed; the end of its log:"
     tail -n 30 "$build_log" >&2
@@ -119,6 +117,16 @@ build_image() {
   fi
   rm -f "$build_log"
   log "built $image in $((SECONDS - started_at)) s"
+}
+
+# Builds one image from its Dockerfile dir (FROM the base) unless its inputs are unchanged.
+build_image() {
+  local image=$1 context=$2 base_id inputs
+  base_id=$(docker image inspect --format '{{ .Id }}' "$base_image")
+  inputs=$(printf '%s\n%s\n' "$base_id" "$(context_hash "$context")" | sha256sum | cut -d' ' -f1)
+  up_to_date "$image" "$inputs" && return 0
+  log "building $image (apt-get from $mirror, ~30 s)"
+  classic_build "$image" "$inputs" "$context"
 }
 
 # The host's .NET install, checked to be of the channel the images are tagged with.
@@ -151,28 +159,16 @@ build_dotnet_image() {
   install_listing=$(cd "$dotnet" && find "$@" \! -type d -printf '%p %s %m %T@ %l\n' | LC_ALL=C sort | sha256sum | cut -d' ' -f1)
   [ "$extra" = - ] || extra_hash=$(context_hash "$extra")
   inputs=$(printf '%s\n%s\n%s\n%s\n' "$base_id" "$(context_hash "$context")" "$install_listing" "$extra_hash" | sha256sum | cut -d' ' -f1)
-  if [ "$(current_inputs "$image")" = "$inputs" ]; then
-    log "$image up to date"
-    return 0
-  fi
+  up_to_date "$image" "$inputs" && return 0
   log "building $image (the .NET install in $dotnet, apt-get from $mirror, ~30-60 s)"
-  local started_at=$SECONDS build_log part
-  local parts=() extra_args=()
+  local part parts=() extra_args=()
   for part in "$@"; do parts+=("./$part"); done
   [ "$extra" = - ] || extra_args=(-C "$(dirname "$extra")" "$(basename "$extra")")
-  build_log=$(mktemp /tmp/dlopbox-image-build.XXXXXX)
   # One tar: the Dockerfile dir's files as they are, the install's parts renamed ./X -> dotnet/X (S: symlink
   # targets untouched). `docker build -` takes a tar on stdin as the whole context.
-  if ! (cd "$context" && find . -type f -printf '%P\n' | LC_ALL=C sort) |
+  (cd "$context" && find . -type f -printf '%P\n' | LC_ALL=C sort) |
     tar -c -f - -C "$context" -T - "${extra_args[@]}" -C "$dotnet" --transform 's,^\./,dotnet/,S' "${parts[@]}" |
-    DOCKER_BUILDKIT=0 docker build --label "$inputs_label=$inputs" -t "$image" - >"$build_log" 2>&1; then
-    log "docker build of $image failed; the end of its log:"
-    tail -n 30 "$build_log" >&2
-    rm -f "$build_log"
-    exit 1
-  fi
-  rm -f "$build_log"
-  log "built $image in $((SECONDS - started_at)) s"
+    classic_build "$image" "$inputs" - || exit 1
 }
 
 build_base
