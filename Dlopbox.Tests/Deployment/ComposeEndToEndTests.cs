@@ -16,17 +16,8 @@ namespace Dlopbox.Tests.Deployment;
 public sealed class ComposeEndToEndTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan HealthyTimeout = TimeSpan.FromMinutes(3);
-    private static readonly TimeSpan SyncTimeout = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
-
-    // The tree under $1 as one line per entry, then every file's SHA-256: the same listing in the master and the
-    // replicas means the same tree. GNU find and coreutils are in the official .NET images and in the stand-ins.
-    private const string TreeScript =
-        """
-        cd "$1" && find . -mindepth 1 \( -type d -printf '%P dir %m\n' \) -o \( -type l -printf '%P link %l %T@\n' \) \
-          -o \( -type f -printf '%P file %s %m %T@\n' \) -o -printf '%P other\n' | LC_ALL=C sort &&
-        find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
-        """;
+    private readonly ContainerTrees _trees = new(output);
 
     [SkippableFact]
     public async Task Compose_syncs_the_master_into_every_client_through_a_burst_a_restart_and_a_scale_up()
@@ -179,13 +170,8 @@ public sealed class ComposeEndToEndTests(ITestOutputHelper output)
 
     /// <summary>The README's settings for a machine without a registry: the stand-in bases, and the images tagged
     /// so they do not replace a user's dlopbox/*:dev; host ports on the loopback, chosen by Docker (0).</summary>
-    private static Dictionary<string, string> LocalSettings(string masterDir) => new()
+    private static Dictionary<string, string> LocalSettings(string masterDir) => new(LocalImages.Settings())
     {
-        ["DLOPBOX_RABBITMQ_IMAGE"] = LocalImages.Image("rabbitmq"),
-        ["DLOPBOX_NGINX_IMAGE"] = LocalImages.Image("nginx"),
-        ["DLOPBOX_DOTNET_SDK_IMAGE"] = LocalImages.Image("dotnet-sdk"),
-        ["DLOPBOX_DOTNET_RUNTIME_IMAGE"] = LocalImages.Image("dotnet-aspnet"),
-        ["DLOPBOX_IMAGE_TAG"] = "local",
         ["DLOPBOX_MASTER_DIR"] = masterDir,
         ["DLOPBOX_INTERFACE_PORT"] = "0",
         ["DLOPBOX_FILES_PORT"] = "0",
@@ -217,39 +203,8 @@ public sealed class ComposeEndToEndTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Waits until every client's /replica lists exactly as the master's /shared (see <see cref="TreeScript"/>).</summary>
-    private async Task WaitInSyncAsync(string masterContainer, IReadOnlyList<string> clients, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var expected = Tree(masterContainer, "/shared");
-            var differing = clients.Select(c => (Client: c, Tree: Tree(c, "/replica"))).Where(r => r.Tree != expected).ToList();
-            if (differing.Count == 0)
-            {
-                output.WriteLine($"  {what}: {clients.Count} replica(s) equal the master ({expected.Split('\n').Length} lines of listing)");
-                return;
-            }
-            if (clock.Elapsed > SyncTimeout)
-            {
-                var (client, tree) = differing[0];
-                var master = expected.Split('\n').ToHashSet();
-                var replica = tree.Split('\n').ToHashSet();
-                Assert.Fail($"Not within {SyncTimeout.TotalSeconds:0} s: {what}: {differing.Count} replica(s) differ from the master; in {client[..12]}:\n" +
-                            $"only in the master:\n  {string.Join("\n  ", master.Except(replica).Take(15))}\n" +
-                            $"only in the replica:\n  {string.Join("\n  ", replica.Except(master).Take(15))}");
-            }
-            await Task.Delay(PollInterval);
-        }
-    }
-
-    /// <summary>The listing; while a client still renames or replaces files a file can vanish between find and
-    /// sha256sum, so a failed listing is only one that does not equal the master's yet.</summary>
-    private static string Tree(string container, string root)
-    {
-        var result = Tool.Run("docker", ["exec", container, "bash", "-c", TreeScript, "tree", root], timeoutSeconds: 120);
-        return result.ExitCode == 0 ? result.Stdout : $"(listing failed with {result.ExitCode}: {result.Stderr.Trim()})\n{result.Stdout}";
-    }
+    private Task WaitInSyncAsync(string masterContainer, IReadOnlyList<string> clients, string what) =>
+        _trees.WaitInSyncAsync((masterContainer, "/shared"), [.. clients.Select(c => (c, "/replica"))], what);
 
     /// <summary>How many times nginx served <paramref name="path"/> (its access log, on the container's stdout): 200s
     /// and 206s, since the client asks for a range (resuming a part it has).</summary>

@@ -16,4 +16,15 @@ internal static class LocalImages
     /// <summary>The stand-in for <paramref name="repository"/> (e.g. <c>rabbitmq</c>, <c>dotnet-sdk</c>), with its tag.</summary>
     public static string Image(string repository) =>
         Names.Value.Single(name => name.StartsWith($"dlopbox-local/{repository}:", StringComparison.Ordinal));
+
+    /// <summary>The README's settings for building and running on the stand-ins (compose and plain docker read the
+    /// same names), with the images tagged <c>local</c> so they do not replace a user's dlopbox/*:dev.</summary>
+    public static Dictionary<string, string> Settings() => new()
+    {
+        ["DLOPBOX_RABBITMQ_IMAGE"] = Image("rabbitmq"),
+        ["DLOPBOX_NGINX_IMAGE"] = Image("nginx"),
+        ["DLOPBOX_DOTNET_SDK_IMAGE"] = Image("dotnet-sdk"),
+        ["DLOPBOX_DOTNET_RUNTIME_IMAGE"] = Image("dotnet-aspnet"),
+        ["DLOPBOX_IMAGE_TAG"] = "local",
+    };
 }
