@@ -9,13 +9,14 @@ public sealed record DeployedService(string Name, string? Image, IReadOnlyDictio
 /// <summary>docker-compose.yaml (with its override) and deploy/k8s read as YAML (the keys, not compose's interpolation of the values).</summary>
 public static partial class Deployments
 {
-    /// <summary>The Dockerfile each locally built image comes from: its ENV is part of the service's environment.</summary>
-    private static readonly Dictionary<string, string> Dockerfiles = new()
+    /// <summary>The Dockerfile (and its target, when it has several) each locally built image comes from: the ENV of
+    /// that stage and of the stages it is built on is part of the service's environment.</summary>
+    private static readonly Dictionary<string, (string File, string? Target)> Dockerfiles = new()
     {
-        ["dlopbox/interface"] = "Dlopbox.Interface/Dockerfile",
-        ["dlopbox/watcher"] = "Dlopbox.Watcher/Dockerfile",
-        ["dlopbox/client"] = "Dlopbox.Client/Dockerfile",
-        ["dlopbox/nginx"] = "nginx/Dockerfile",
+        ["dlopbox/interface"] = ("Dockerfile", "interface"),
+        ["dlopbox/watcher"] = ("Dockerfile", "watcher"),
+        ["dlopbox/client"] = ("Dockerfile", "client"),
+        ["dlopbox/nginx"] = ("nginx/Dockerfile", null),
     };
 
     /// <summary>
@@ -85,13 +86,32 @@ public static partial class Deployments
         if (repository is null || !Dockerfiles.TryGetValue(repository, out var dockerfile))
             return environment;
         var merged = new Dictionary<string, string>(environment);
-        var text = File.ReadAllText(Path.Combine(RepoRoot.Path, dockerfile)).Replace("\\\n", " ", StringComparison.Ordinal);
-        foreach (Match line in DockerfileEnvRegex().Matches(text))
+        var text = File.ReadAllText(Path.Combine(RepoRoot.Path, dockerfile.File)).Replace("\\\n", " ", StringComparison.Ordinal);
+        foreach (var stage in StagesOf(text, dockerfile.Target))
         {
-            foreach (Match pair in EnvPairRegex().Matches(line.Groups["pairs"].Value))
-                merged.TryAdd(pair.Groups["key"].Value, pair.Groups["value"].Value);
+            foreach (Match line in DockerfileEnvRegex().Matches(stage))
+            {
+                foreach (Match pair in EnvPairRegex().Matches(line.Groups["pairs"].Value))
+                    merged.TryAdd(pair.Groups["key"].Value, pair.Groups["value"].Value);
+            }
         }
         return merged;
+    }
+
+    /// <summary>The text of the target stage and of each stage it is built FROM, nearest first; the whole file when
+    /// there is no target (a single-stage image).</summary>
+    private static IEnumerable<string> StagesOf(string text, string? target)
+    {
+        if (target is null)
+        {
+            yield return text;
+            yield break;
+        }
+        var froms = StageRegex().Matches(text).ToList();
+        var stages = froms.Select((m, i) => (Name: m.Groups["name"].Value, Base: m.Groups["base"].Value,
+            Text: text[m.Index..(i + 1 < froms.Count ? froms[i + 1].Index : text.Length)])).ToList();
+        for (var name = target; stages.SingleOrDefault(s => s.Name == name) is { Text: not null } stage; name = stage.Base)
+            yield return stage.Text;
     }
 
     private static List<YamlNode> Load(string path)
@@ -109,6 +129,9 @@ public static partial class Deployments
 
     [GeneratedRegex(@"\$\{[A-Za-z_][A-Za-z0-9_]*:-(?<default>[^}]*)\}")]
     private static partial Regex VariableDefaultRegex();
+
+    [GeneratedRegex(@"^FROM\s+(?<base>\S+)\s+AS\s+(?<name>\S+)", RegexOptions.Multiline)]
+    private static partial Regex StageRegex();
 
     [GeneratedRegex(@"^ENV\s+(?<pairs>.+)$", RegexOptions.Multiline)]
     private static partial Regex DockerfileEnvRegex();

@@ -78,12 +78,11 @@ wait_healthy() { # until the container's health check passes (every container he
   echo "$1 is not healthy; its last log lines:" >&2; docker logs --tail 50 "$1" >&2; return 1
 }
 
-# 2. one image per service dir, on the Dockerfiles' bases (the official images) unless DLOPBOX_*_IMAGE names others
+# 2. one image per service: the three .NET ones are targets of the repo root's Dockerfile, on its bases (the
+#    official images) unless DLOPBOX_*_IMAGE names others
 DOTNET_BASES=(${DLOPBOX_DOTNET_SDK_IMAGE:+--build-arg "SDK_IMAGE=$DLOPBOX_DOTNET_SDK_IMAGE"}
   ${DLOPBOX_DOTNET_RUNTIME_IMAGE:+--build-arg "RUNTIME_IMAGE=$DLOPBOX_DOTNET_RUNTIME_IMAGE"})
-docker build "${DOTNET_BASES[@]}" -t "dlopbox/interface:$TAG" -f Dlopbox.Interface/Dockerfile .
-docker build "${DOTNET_BASES[@]}" -t "dlopbox/watcher:$TAG" -f Dlopbox.Watcher/Dockerfile .
-docker build "${DOTNET_BASES[@]}" -t "dlopbox/client:$TAG" -f Dlopbox.Client/Dockerfile .
+for service in interface watcher client; do docker build "${DOTNET_BASES[@]}" --target "$service" -t "dlopbox/$service:$TAG" .; done
 docker build ${DLOPBOX_NGINX_IMAGE:+--build-arg "NGINX_IMAGE=$DLOPBOX_NGINX_IMAGE"} -t "dlopbox/nginx:$TAG" nginx
 
 # 3. a dedicated network, and volumes: master and nginx share $P-master; the others have one each

@@ -5,10 +5,11 @@ using Dlopbox.Embedded;
 namespace Dlopbox.Tests.Deployment;
 
 /// <summary>
-/// The .NET Dockerfiles, read as text (ComposeEndToEndTests builds and runs them): multi-stage sdk → aspnet with
-/// both bases as build arguments whose defaults are the official images, one build stage shared word for word by
-/// the three, a restore layer from the project files of every project the service references (transitively),
-/// non-root, listening on every interface, with a health check; nothing that needs BuildKit.
+/// The .NET services' Dockerfile (the repo root's; ComposeEndToEndTests and DockerCliTests build and run it), read as
+/// text: one file, a target per service, multi-stage sdk → aspnet with both bases as build arguments whose defaults
+/// are the official images, one build stage that publishes the three, a restore layer from the project files of every
+/// project a service references (transitively), non-root, listening on every interface, with a health check;
+/// nothing that needs BuildKit.
 /// </summary>
 public sealed partial class DockerfileTests
 {
@@ -16,53 +17,50 @@ public sealed partial class DockerfileTests
 
     public static TheoryData<string> Services() => [.. ServiceNames];
 
-    [Theory]
-    [MemberData(nameof(Services))]
-    public void Builds_in_two_stages_and_runs_as_non_root(string service)
+    [Fact]
+    public void Builds_in_stages_from_the_two_bases()
     {
-        var text = Read(service);
+        var text = Read();
         var froms = FromRegex().Matches(text).Select(m => m.Groups["image"].Value).ToList();
-        Assert.Equal(["${SDK_IMAGE}", "${RUNTIME_IMAGE}"], froms);
+        Assert.Equal(["${SDK_IMAGE}", "${RUNTIME_IMAGE}", "runtime", "runtime", "runtime"], froms);
         // A user with a registry gets the official images; deploy/images/build.sh's stand-ins come in as build args.
         var args = ArgDefaults(text);
         Assert.Equal("mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION}", args["SDK_IMAGE"]);
         Assert.Equal("mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION}", args["RUNTIME_IMAGE"]);
         Assert.Equal("10.0", args["DOTNET_VERSION"]);
-        Assert.Matches(@"(?m)^USER \$APP_UID$", text);
-        Assert.Matches(@"(?m)^ENV Urls=http://0\.0\.0\.0:\d+", text);
-        Assert.Matches(@"(?m)^HEALTHCHECK ", text);
-        Assert.Contains($"COPY --from=build /out/{service} /app", text);
-        Assert.Contains($"ENTRYPOINT [\"dotnet\", \"/app/Dlopbox.{service}.dll\"]", text);
+        Assert.Matches(@"(?m)^HEALTHCHECK ", Stage(text, "runtime"));
 
         // Restore before the sources are copied: the restore layer is reused until a project file changes.
-        var restore = text.IndexOf("RUN for service in Watcher Interface Client; do dotnet restore", StringComparison.Ordinal);
-        var firstSourceCopy = SourceCopyRegex().Match(text).Index;
+        var build = Stage(text, "build");
+        var restore = build.IndexOf("RUN for service in Watcher Interface Client; do dotnet restore", StringComparison.Ordinal);
+        var firstSourceCopy = SourceCopyRegex().Match(build).Index;
         Assert.True(restore > 0 && restore < firstSourceCopy, "dotnet restore must come before the sources are copied");
+        Assert.Contains("dotnet publish \"Dlopbox.$service/Dlopbox.$service.csproj\"", build);
+        Assert.Contains("-o \"/out/$service\"", build);
     }
 
     [Theory]
     [MemberData(nameof(Services))]
-    public void Needs_no_BuildKit(string service)
+    public void Each_service_is_a_target_that_runs_as_non_root(string service)
+    {
+        var stage = Stage(Read(), service.ToLowerInvariant());
+        Assert.Matches(@"(?m)^USER \$APP_UID$", stage);
+        Assert.Matches(@"(?m)^ENV Urls=http://0\.0\.0\.0:\d+", stage);
+        Assert.Contains($"COPY --from=build /out/{service} /app", stage);
+        Assert.Contains($"ENTRYPOINT [\"dotnet\", \"/app/Dlopbox.{service}.dll\"]", stage);
+        Assert.False(File.Exists(Path.Combine(RepoLayout.Root, $"Dlopbox.{service}", "Dockerfile")), $"Dlopbox.{service}/Dockerfile is a copy of the root Dockerfile's target");
+    }
+
+    [Fact]
+    public void Needs_no_BuildKit()
     {
         // The classic builder (DOCKER_BUILDKIT=0, all that dockerd 20.10 without buildx offers) builds them.
-        foreach (var text in new[] { Read(service), File.ReadAllText(Path.Combine(RepoLayout.Root, "nginx", "Dockerfile")) })
+        foreach (var text in new[] { Read(), File.ReadAllText(Path.Combine(RepoLayout.Root, "nginx", "Dockerfile")) })
         {
             Assert.DoesNotMatch(@"(?m)^#\s*syntax=", text);
             Assert.DoesNotMatch(@"(?m)^(COPY|ADD)\s.*--chmod", text);
             Assert.DoesNotMatch(@"(?m)^RUN\s+--mount", text);
         }
-    }
-
-    [Fact]
-    public void The_three_share_one_build_stage_that_publishes_every_service()
-    {
-        // Word for word: the classic builder's cache then builds it once for the three images.
-        var stages = ServiceNames.Select(service => BuildStage(Read(service))).ToList();
-        Assert.All(stages, stage => Assert.Equal(stages[0], stage));
-        foreach (var service in ServiceNames)
-            Assert.Contains($"Dlopbox.{service}/Dlopbox.{service}.csproj", stages[0]);
-        Assert.Contains("dotnet publish \"Dlopbox.$service/Dlopbox.$service.csproj\"", stages[0]);
-        Assert.Contains("-o \"/out/$service\"", stages[0]);
     }
 
     [Fact]
@@ -73,14 +71,15 @@ public sealed partial class DockerfileTests
         Assert.Equal("nginx:1.28-alpine", ArgDefaults(text)["NGINX_IMAGE"]);
     }
 
-    private static string Read(string service) => File.ReadAllText(Path.Combine(RepoLayout.Root, $"Dlopbox.{service}", "Dockerfile"));
+    private static string Read() => File.ReadAllText(Path.Combine(RepoLayout.Root, "Dockerfile"));
 
-    private static string BuildStage(string text)
+    /// <summary>The text of the stage named <paramref name="name"/>, from its FROM to the next one.</summary>
+    private static string Stage(string text, string name)
     {
-        var start = text.IndexOf("# --- build stage begin", StringComparison.Ordinal);
-        var end = text.IndexOf("# --- build stage end ---", StringComparison.Ordinal);
-        Assert.True(start >= 0 && end > start, "the build stage is marked with '# --- build stage begin' and '# --- build stage end ---'");
-        return text[start..end];
+        var froms = StageRegex().Matches(text).ToList();
+        var index = froms.FindIndex(m => m.Groups["name"].Value == name);
+        Assert.True(index >= 0, $"the Dockerfile has no stage {name}");
+        return text[froms[index].Index..(index + 1 < froms.Count ? froms[index + 1].Index : text.Length)];
     }
 
     private static Dictionary<string, string> ArgDefaults(string text) =>
@@ -91,7 +90,7 @@ public sealed partial class DockerfileTests
     public void Copies_every_referenced_project(string service)
     {
         var root = RepoLayout.Root;
-        var text = Read(service);
+        var text = Stage(Read(), "build");
         var copiedProjects = CsprojCopyRegex().Matches(text).Select(m => m.Groups["path"].Value).ToHashSet();
         var copiedDirs = DirCopyRegex().Matches(text).Select(m => m.Groups["dir"].Value).ToHashSet();
 
@@ -124,6 +123,9 @@ public sealed partial class DockerfileTests
 
     [GeneratedRegex(@"(?m)^FROM (?<image>\S+)")]
     private static partial Regex FromRegex();
+
+    [GeneratedRegex(@"(?m)^FROM \S+ AS (?<name>\S+)")]
+    private static partial Regex StageRegex();
 
     [GeneratedRegex(@"(?m)^ARG (?<name>[A-Za-z_][A-Za-z0-9_]*)=(?<value>\S+)")]
     private static partial Regex ArgRegex();

@@ -27,9 +27,7 @@ public sealed partial class ServiceWiringTests
         "deploy/k8s/interface.yaml",
         "deploy/k8s/master.yaml",
         "deploy/k8s/client.yaml",
-        "Dlopbox.Watcher/Dockerfile",
-        "Dlopbox.Interface/Dockerfile",
-        "Dlopbox.Client/Dockerfile",
+        "Dockerfile",
     ];
 
     [Theory]
