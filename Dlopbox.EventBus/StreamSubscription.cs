@@ -59,7 +59,10 @@ public sealed class StreamSubscription : IAsyncDisposable
             var consumer = new AsyncEventingBasicConsumer(channel);
             consumer.ReceivedAsync += subscription.OnReceivedAsync;
             consumer.ShutdownAsync += (_, args) => subscription.End($"channel closed: {args.ReplyText}");
-            consumer.UnregisteredAsync += (_, _) => subscription.End("consumer cancelled");
+            // RabbitMQ.Client unregisters the consumer before it reports the channel's shutdown: say which it was.
+            consumer.UnregisteredAsync += (_, _) => subscription.End(consumer.ShutdownReason is { } closed
+                ? $"channel closed: {closed.ReplyText}"
+                : "consumer cancelled");
             await channel.BasicConsumeAsync(stream, autoAck: false, consumerTag: string.Empty, noLocal: false, exclusive: false,
                 StreamOffset.StartAt(fromOffset), consumer, cancellationToken);
             return subscription;
@@ -95,7 +98,14 @@ public sealed class StreamSubscription : IAsyncDisposable
             return;
         // Completing first unblocks a callback waiting for room, so closing the channel cannot hang on it.
         await End("stopped");
-        _connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
+        try
+        {
+            _connection.ConnectionShutdownAsync -= OnConnectionShutdownAsync;
+        }
+        catch (ObjectDisposedException)
+        {
+            // A shared connection its provider replaced (and disposed) first: nothing is left to unsubscribe from.
+        }
         try
         {
             if (_channel.IsOpen)
