@@ -3,6 +3,7 @@ using Dlopbox.Client.Drift;
 using Dlopbox.Client.Replica;
 using Dlopbox.Client.State;
 using Dlopbox.Contracts;
+using Dlopbox.EventBus;
 using Dlopbox.ServiceDefaults.Retry;
 using Microsoft.Extensions.Options;
 
@@ -183,7 +184,7 @@ internal sealed partial class ReplicaSyncWorker(
     {
         var first = true;
         var unacked = 0;
-        await foreach (var delivery in subscription.Deliveries.ReadAllAsync(session))
+        await foreach (var delivery in subscription.Messages.ReadAllAsync(session))
         {
             unacked++;
             if (delivery.Offset is not { } offset)
@@ -216,9 +217,9 @@ internal sealed partial class ReplicaSyncWorker(
             }
             // else: the broker starts at the chunk holding the offset asked for; older messages are already applied.
 
-            if (unacked >= AckBatch || subscription.Deliveries.Count == 0)
+            if (unacked >= AckBatch || subscription.Messages.Count == 0)
             {
-                await subscription.TryAckAsync(delivery.DeliveryTag, stoppingToken);
+                await subscription.AckAsync(delivery.DeliveryTag, stoppingToken);
                 unacked = 0;
             }
         }

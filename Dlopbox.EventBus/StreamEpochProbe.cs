@@ -24,9 +24,6 @@ public sealed record StreamHead(bool IsEmpty, string? Epoch, long Offset)
 /// </summary>
 public static class StreamEpochProbe
 {
-    /// <summary>Header the broker puts on every stream delivery: the message's offset.</summary>
-    public const string OffsetHeader = "x-stream-offset";
-
     /// <summary>How long a stream whose count says 0 is given to send its last chunk before it counts as empty.</summary>
     public static readonly TimeSpan DefaultEmptyWait = TimeSpan.FromSeconds(2);
 
@@ -55,7 +52,7 @@ public static class StreamEpochProbe
             return Task.CompletedTask;
         };
         var tag = await channel.BasicConsumeAsync(stream, autoAck: false, consumerTag: string.Empty, noLocal: false, exclusive: false,
-            arguments: new Dictionary<string, object?> { [OffsetHeader] = "last" }, consumer: consumer, cancellationToken: cancellationToken);
+            arguments: StreamOffset.StartAt("last"), consumer: consumer, cancellationToken: cancellationToken);
         try
         {
             return await first.Task.WaitAsync(wait, cancellationToken);
@@ -75,20 +72,9 @@ public static class StreamEpochProbe
         }
     }
 
-    /// <summary>The offset of a delivery, from its <see cref="OffsetHeader"/>; null when it has none.</summary>
-    public static long? ReadOffset(IReadOnlyBasicProperties properties) =>
-        properties.Headers?.TryGetValue(OffsetHeader, out var value) == true
-            ? value switch
-            {
-                long number => number,
-                int number => number,
-                _ => null,
-            }
-            : null;
-
     private static StreamHead Decode(BasicDeliverEventArgs delivery)
     {
-        var offset = ReadOffset(delivery.BasicProperties) ?? throw new InvalidDataException($"A stream delivery carried no {OffsetHeader} header.");
+        var offset = StreamOffset.Read(delivery.BasicProperties) ?? throw new InvalidDataException($"A stream delivery carried no {StreamOffset.Header} header.");
         ChangeRecord? record;
         try
         {

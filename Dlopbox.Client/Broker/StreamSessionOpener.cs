@@ -1,5 +1,6 @@
 using Dlopbox.Client.State;
 using Dlopbox.Contracts;
+using Dlopbox.EventBus;
 using Dlopbox.ServiceDefaults.Retry;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client.Exceptions;

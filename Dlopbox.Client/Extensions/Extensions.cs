@@ -11,7 +11,6 @@ using Dlopbox.Contracts;
 using Dlopbox.EventBus;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using RabbitMQ.Client;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -35,7 +34,8 @@ internal static class Extensions
         services.AddSingleton<IValidateOptions<ClientOptions>, ClientOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
 
-        builder.AddStreamConnection();
+        // Stream sessions open their connections from it with recovery off: the client resumes from its own applied offset.
+        builder.AddEventStreamConnection(ClientConnectionName(builder.Configuration));
 
         services.AddSingleton<SyncProgress>();
         services.AddSingleton<AppliedOffsetTracker>();
@@ -70,31 +70,9 @@ internal static class Extensions
         services.AddHostedService<InitialSyncDisplay>();
     }
 
-    /// <summary>
-    /// Aspire.RabbitMQ.Client for <c>ConnectionStrings:rabbit</c>: its configuration (<c>Aspire:RabbitMQ:Client</c>),
-    /// its health check (<c>RabbitMQ.Client</c>, on a connection of its own that recovers by itself), not its tracing.
-    /// The stream sessions open their connections from <see cref="StreamConnectionFactory"/>: the same settings with
-    /// recovery off, because the client resumes from its own applied offset, not the library's idea of it.
-    /// </summary>
-    private static void AddStreamConnection(this IHostApplicationBuilder builder)
-    {
-        var connectionString = builder.Configuration.GetConnectionString(WireNames.RabbitConnection);
-        if (!Uri.TryCreate(connectionString, UriKind.Absolute, out _))
-            throw new InvalidOperationException($"ConnectionStrings:{WireNames.RabbitConnection} must be an amqp:// URI.");
-
-        var healthName = $"{ClientConnectionName(builder.Configuration)}:health";
-        // Its tracing off: ServiceDefaults already listens to RabbitMQ.Client's sources, and the integration's own
-        // tracing on top cost about 3 ms per change at p50 (bench latency, side by side, 2 vCPU).
-        builder.AddRabbitMQClient(WireNames.RabbitConnection, settings => settings.DisableTracing = true,
-            configureConnectionFactory: factory => factory.ClientProvidedName ??= healthName);
-        builder.Services.AddSingleton(sp => new StreamConnectionFactory(sp.GetRequiredService<IConnectionFactory>(),
-            ClientConnectionName(sp.GetRequiredService<IOptions<ClientOptions>>().Value.Name)));
-    }
-
-    private static string ClientConnectionName(string name) => $"dlopbox-client:{name}";
-
+    /// <summary>What the client's broker connections are named: <c>dlopbox-client:{Name}</c> (its options bind the same key).</summary>
     private static string ClientConnectionName(IConfiguration configuration) =>
-        ClientConnectionName(configuration[$"{ClientOptions.SectionName}:{nameof(ClientOptions.Name)}"] ?? Environment.MachineName);
+        $"dlopbox-client:{configuration[$"{ClientOptions.SectionName}:{nameof(ClientOptions.Name)}"] ?? Environment.MachineName}";
 
     /// <summary>
     /// HTTP clients for the Interface (snapshots) and nginx (file contents), found by service discovery.

@@ -101,7 +101,7 @@ internal sealed class ClientTelemetry
 
     /// <summary>
     /// Starts the span the event at <paramref name="offset"/> is applied under (and makes it current); null when
-    /// nobody listens. <paramref name="parent"/>: the delivery's or the publisher's context (see <see cref="Broker.StreamDelivery"/>).
+    /// nobody listens. <paramref name="parent"/>: the delivery's or the publisher's context (see <see cref="EventBus.StreamMessage"/>).
     /// </summary>
     public static Activity? StartApply(long offset, FileChange change, ActivityContext parent, ActivityContext delivered)
     {

@@ -1,12 +1,11 @@
-using System.Text.Json;
 using System.Threading.Channels;
 using Dlopbox.Contracts;
+using Dlopbox.EventBus;
 using Dlopbox.Interface.EventStream;
 using Dlopbox.Interface.Index;
 using Dlopbox.ServiceDefaults.Retry;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
 
 namespace Dlopbox.Interface.EventLog;
 
@@ -70,91 +69,57 @@ public sealed partial class EventLogWriter(
 
     private async Task FollowAsync(Action onProgress, CancellationToken stoppingToken)
     {
-        IChannel channel;
+        IConnection connection;
         string? current;
-        var deliveries = Channel.CreateBounded<(long Offset, ulong Tag, ChangeRecord? Record)>(
-            new BoundedChannelOptions(Prefetch) { SingleReader = true, SingleWriter = true });
         try
         {
-            var connection = await connections.GetAsync(stoppingToken);
-            channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
-            await topology.DeclareAsync(channel, stoppingToken);
+            connection = await connections.GetAsync(stoppingToken);
+            await using (var channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken))
+                await topology.DeclareAsync(channel, stoppingToken);
             current = await epoch.ResolveAsync(connection, stoppingToken);
-            await channel.BasicQosAsync(0, Prefetch, global: false, stoppingToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             throw new BrokerLostException(ex.Message, ex);
         }
 
-        await using (channel)
+        if (await EventLogEpoch.MatchAsync(store, _index.Epoch, Checkpoint, _index.Count, current, logger, stoppingToken) is { } reset)
         {
-            if (await EventLogEpoch.MatchAsync(store, _index.Epoch, Checkpoint, _index.Count, current, logger, stoppingToken) is { } reset)
-            {
-                _index.Load(reset);
-                Interlocked.Exchange(ref _checkpoint, reset.Offset);
-            }
-            var consumer = new AsyncEventingBasicConsumer(channel);
-            consumer.ReceivedAsync += async (_, delivery) =>
-            {
-                var offset = delivery.BasicProperties.Headers?["x-stream-offset"] is long o ? o : -1;
-                ChangeRecord? record = null;
-                try
-                {
-                    record = JsonSerializer.Deserialize(delivery.Body.Span, DlopboxJsonContext.Default.ChangeRecord);
-                }
-                catch (JsonException)
-                {
-                    // Stored as nothing; the checkpoint still moves past it.
-                }
-                try
-                {
-                    await deliveries.Writer.WriteAsync((offset, delivery.DeliveryTag, record), stoppingToken);
-                }
-                catch (ChannelClosedException)
-                {
-                    // The writer gave up on this channel (store outage); the stream replays it from the checkpoint.
-                }
-            };
-            channel.ChannelShutdownAsync += (_, args) =>
-            {
-                deliveries.Writer.TryComplete(new BrokerLostException($"channel closed: {args.ReplyText}", null));
-                return Task.CompletedTask;
-            };
-            await channel.BasicConsumeAsync(topology.StreamName, autoAck: false, consumerTag: string.Empty, noLocal: false,
-                exclusive: false, arguments: new Dictionary<string, object?> { ["x-stream-offset"] = Checkpoint + 1 },
-                consumer: consumer, cancellationToken: stoppingToken);
+            _index.Load(reset);
+            Interlocked.Exchange(ref _checkpoint, reset.Offset);
+        }
+        StreamSubscription subscription;
+        try
+        {
+            subscription = await StreamSubscription.OpenAsync(connection, topology.StreamName, Checkpoint + 1,
+                new StreamSubscriptionOptions(Prefetch), stoppingToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new BrokerLostException(ex.Message, ex);
+        }
+        // Disposing it when the store fails ends it: the stream replays from the checkpoint next time.
+        await using (subscription)
+        {
             if (!_outage.IsOngoing)
                 LogFollowing(logger, store.Name, Checkpoint + 1);
-
-            try
-            {
-                await StoreDeliveriesAsync(channel, deliveries.Reader, onProgress, stoppingToken);
-            }
-            finally
-            {
-                // Unblocks a delivery callback waiting for room, so closing the channel cannot hang on it.
-                deliveries.Writer.TryComplete();
-            }
+            await StoreMessagesAsync(subscription, onProgress, stoppingToken);
         }
     }
 
-    private async Task StoreDeliveriesAsync(
-        IChannel channel,
-        ChannelReader<(long Offset, ulong Tag, ChangeRecord? Record)> deliveries,
-        Action onProgress,
-        CancellationToken stoppingToken)
+    private async Task StoreMessagesAsync(StreamSubscription subscription, Action onProgress, CancellationToken stoppingToken)
     {
-        var batch = new List<(long Offset, ulong Tag, ChangeRecord? Record)>(MaxBatch);
+        var messages = subscription.Messages;
+        var batch = new List<StreamMessage>(MaxBatch);
         while (true)
         {
             try
             {
-                batch.Add(await deliveries.ReadAsync(stoppingToken));
+                batch.Add(await messages.ReadAsync(stoppingToken));
             }
-            catch (ChannelClosedException ex)
+            catch (ChannelClosedException)
             {
-                throw ex.InnerException ?? ex;
+                throw new BrokerLostException(subscription.EndReason ?? "subscription ended", null);
             }
             // Gather what arrives within a short window: one transaction per burst, not per event.
             using (var window = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
@@ -162,9 +127,9 @@ public sealed partial class EventLogWriter(
                 window.CancelAfter(BatchWindow);
                 try
                 {
-                    while (batch.Count < MaxBatch && await deliveries.WaitToReadAsync(window.Token))
+                    while (batch.Count < MaxBatch && await messages.WaitToReadAsync(window.Token))
                     {
-                        while (batch.Count < MaxBatch && deliveries.TryRead(out var next))
+                        while (batch.Count < MaxBatch && messages.TryRead(out var next))
                             batch.Add(next);
                     }
                 }
@@ -175,7 +140,7 @@ public sealed partial class EventLogWriter(
             }
 
             await StoreAsync(batch, stoppingToken);
-            await channel.BasicAckAsync(batch[^1].Tag, multiple: true, stoppingToken);
+            await subscription.AckAsync(batch[^1].DeliveryTag, stoppingToken);
             batch.Clear();
             onProgress();
             if (_outage.Succeeded() is not null)
@@ -183,13 +148,15 @@ public sealed partial class EventLogWriter(
         }
     }
 
-    private async Task StoreAsync(List<(long Offset, ulong Tag, ChangeRecord? Record)> batch, CancellationToken cancellationToken)
+    private async Task StoreAsync(List<StreamMessage> batch, CancellationToken cancellationToken)
     {
         var events = new List<LoggedEvent>(batch.Count);
         var touched = new HashSet<string>(StringComparer.Ordinal);
         var last = Checkpoint;
-        foreach (var (offset, _, record) in batch)
+        foreach (var message in batch)
         {
+            // A message without an offset (never seen from a broker) cannot be placed: skipped, as an old one is.
+            var (offset, record) = (message.Offset ?? -1, message.Record);
             if (offset <= last)
                 continue;
             last = offset;

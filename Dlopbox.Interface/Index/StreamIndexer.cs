@@ -1,13 +1,11 @@
 using System.Diagnostics.Metrics;
-using System.Text.Json;
 using Dlopbox.Contracts;
+using Dlopbox.EventBus;
 using Dlopbox.Interface.EventLog;
 using Dlopbox.Interface.EventStream;
 using Dlopbox.Interface.Live;
 using Dlopbox.ServiceDefaults.Retry;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
 
 namespace Dlopbox.Interface.Index;
 
@@ -88,66 +86,52 @@ public sealed partial class StreamIndexer(
     private async Task ConsumeUntilBrokenAsync(Action onSubscribed, CancellationToken stoppingToken)
     {
         var connection = await connections.GetAsync(stoppingToken);
-        await using var channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
-        await topology.DeclareAsync(channel, stoppingToken);
+        await using (var channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken))
+            await topology.DeclareAsync(channel, stoppingToken);
         ResetIfNewStream(await epoch.ResolveAsync(connection, stoppingToken));
-        await channel.BasicQosAsync(0, Prefetch, global: false, stoppingToken);
-
-        var broken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var consumer = new AsyncEventingBasicConsumer(channel);
-        var unacked = 0;
-        var expected = index.Offset + 1;
-        consumer.ReceivedAsync += async (_, delivery) =>
-        {
-            var offset = ReadOffset(delivery);
-            if (offset > expected)
-                LogGap(logger, expected, offset);
-            expected = offset + 1;
-            try
-            {
-                var record = JsonSerializer.Deserialize(delivery.Body.Span, DlopboxJsonContext.Default.ChangeRecord);
-                // Never trust the stream either: only the Interface checks what it appends, but anyone with write access could append.
-                if (record is null || PathRules.Check(record.Change.Path) is { } problem
-                    || (record.Change.OldPath is { } old && PathRules.Check(old) is { } oldProblem))
-                    LogUnsafeRecord(logger, offset, record?.Change.Path);
-                else
-                {
-                    index.Apply(offset, record.Change);
-                    live.Publish(offset, record);
-                }
-            }
-            catch (JsonException ex)
-            {
-                LogUnreadableMessage(logger, offset, ex.Message);
-            }
-            // Stream acks only grant credit: acking in groups keeps deliveries flowing without a frame per message.
-            if (++unacked >= Prefetch / 4)
-            {
-                unacked = 0;
-                await channel.BasicAckAsync(delivery.DeliveryTag, multiple: true, stoppingToken);
-            }
-        };
-        consumer.ShutdownAsync += (_, args) =>
-        {
-            broken.TrySetException(new InvalidOperationException($"consumer stopped: {args.ReplyText}"));
-            return Task.CompletedTask;
-        };
-        channel.ChannelShutdownAsync += (_, args) =>
-        {
-            broken.TrySetException(new InvalidOperationException($"channel closed: {args.ReplyText}"));
-            return Task.CompletedTask;
-        };
 
         var start = index.Offset + 1;
-        await channel.BasicConsumeAsync(topology.StreamName, autoAck: false, consumerTag: string.Empty,
-            noLocal: false, exclusive: false,
-            arguments: new Dictionary<string, object?> { ["x-stream-offset"] = start },
-            consumer: consumer, cancellationToken: stoppingToken);
+        await using var subscription = await StreamSubscription.OpenAsync(connection, topology.StreamName, start,
+            new StreamSubscriptionOptions(Prefetch), stoppingToken);
         _consuming = true;
         LogFollowing(logger, topology.StreamName, start);
         onSubscribed();
 
-        await broken.Task.WaitAsync(stoppingToken);
+        var unacked = 0;
+        var expected = start;
+        await foreach (var message in subscription.Messages.ReadAllAsync(stoppingToken))
+        {
+            Apply(message, ref expected);
+            // Stream acks only grant credit: acking in groups keeps deliveries flowing without a frame per message.
+            if (++unacked >= Prefetch / 4)
+            {
+                unacked = 0;
+                await subscription.AckAsync(message.DeliveryTag, stoppingToken);
+            }
+        }
+        throw new InvalidOperationException(subscription.EndReason ?? "subscription ended");
+    }
+
+    private void Apply(StreamMessage message, ref long expected)
+    {
+        if (message.Offset is not { } offset)
+        {
+            LogNoOffset(logger, message.Error);
+            return;
+        }
+        if (offset > expected)
+            LogGap(logger, expected, offset);
+        expected = offset + 1;
+        if (message.Record is not { } record)
+            LogUnreadableMessage(logger, offset, message.Error);
+        // Never trust the stream either: only the Interface checks what it appends, but anyone with write access could append.
+        else if (PathRules.Check(record.Change.Path) is not null || (record.Change.OldPath is { } old && PathRules.Check(old) is not null))
+            LogUnsafeRecord(logger, offset, record.Change.Path);
+        else
+        {
+            index.Apply(offset, record.Change);
+            live.Publish(offset, record);
+        }
     }
 
     /// <summary>
@@ -166,11 +150,6 @@ public sealed partial class StreamIndexer(
         }
         index.Reset(current);
     }
-
-    private static long ReadOffset(BasicDeliverEventArgs delivery) =>
-        delivery.BasicProperties.Headers?.TryGetValue("x-stream-offset", out var value) == true && value is long offset
-            ? offset
-            : throw new InvalidOperationException("A stream delivery carried no x-stream-offset header.");
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(_consuming
@@ -202,5 +181,8 @@ public sealed partial class StreamIndexer(
     private static partial void LogUnsafeRecord(ILogger logger, long offset, string? path);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream message at offset {Offset} is not a change record: {Reason}")]
-    private static partial void LogUnreadableMessage(ILogger logger, long offset, string reason);
+    private static partial void LogUnreadableMessage(ILogger logger, long offset, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Skipped a stream message without an offset: {Reason}")]
+    private static partial void LogNoOffset(ILogger logger, string? reason);
 }
