@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Dlopbox.FileSystem;
 using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Client.State;

@@ -7,8 +7,8 @@ using Microsoft.Extensions.Options;
 namespace Dlopbox.Watcher.State;
 
 /// <summary>
-/// Keeps the index the Interface acknowledged in <c>StateDir/watcher-state.json</c>, replaced atomically
-/// (temp file, flushed to disk, renamed). It never runs ahead of the Interface: after a crash the startup
+/// Keeps the index the Interface acknowledged in <c>StateDir/watcher-state.json</c>, replaced atomically and
+/// flushed to disk (<see cref="AtomicFile"/>). It never runs ahead of the Interface: after a crash the startup
 /// rescan re-sends whatever was not acknowledged.
 /// </summary>
 internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options, ILogger<WatcherStateStore> logger)
@@ -68,15 +68,8 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
     /// <summary>Saves <paramref name="acknowledged"/> as sent to the stream of <paramref name="epoch"/>.</summary>
     public async Task SaveAsync(TreeIndex acknowledged, string? epoch, CancellationToken cancellationToken)
     {
-        var temp = StatePath + ".tmp";
         var state = new PersistedState(FormatVersion, acknowledged.All().Select(e => ToPersisted(e.Key, e.Value)), epoch);
-        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-        {
-            await JsonSerializer.SerializeAsync(stream, state, WatcherStateJsonContext.Default.PersistedState, cancellationToken);
-            await stream.FlushAsync(cancellationToken);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, StatePath, overwrite: true);
+        await AtomicFile.WriteJsonAsync(StatePath, state, WatcherStateJsonContext.Default.PersistedState, flushToDisk: true, cancellationToken);
     }
 
     private static PersistedEntry ToPersisted(string path, IndexEntry entry) => entry.Kind switch
