@@ -15,22 +15,19 @@ internal sealed partial class DownloadOutage(ILogger logger, SyncProgress? progr
     {
         if (!_outage.Failed())
             return;
-        Log.DownloadsFailing(logger, reason, maxRetryDelay.TotalSeconds);
+        LogDownloadsFailing(logger, reason, maxRetryDelay.TotalSeconds);
         progress?.RecordError($"downloads are failing: {reason}");
     }
 
     public void End()
     {
         if (_outage.Succeeded() is { } ended)
-            Log.DownloadsWorkAgain(logger, ended.Duration.TotalSeconds);
+            LogDownloadsWorkAgain(logger, ended.Duration.TotalSeconds);
     }
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Warning, "Downloads are failing ({Reason}); retrying each with backoff (at most {MaxDelaySeconds} s apart) until they work")]
-        public static partial void DownloadsFailing(ILogger logger, string reason, double maxDelaySeconds);
+    [LoggerMessage(LogLevel.Warning, "Downloads are failing ({Reason}); retrying each with backoff (at most {MaxDelaySeconds} s apart) until they work")]
+    private static partial void LogDownloadsFailing(ILogger logger, string reason, double maxDelaySeconds);
 
-        [LoggerMessage(LogLevel.Information, "Downloads work again after {Seconds:0.0} s")]
-        public static partial void DownloadsWorkAgain(ILogger logger, double seconds);
-    }
+    [LoggerMessage(LogLevel.Information, "Downloads work again after {Seconds:0.0} s")]
+    private static partial void LogDownloadsWorkAgain(ILogger logger, double seconds);
 }

@@ -64,12 +64,12 @@ internal sealed partial class FileDownloader(
         }
         catch (HttpRequestException ex) when (IsPermanent(ex.StatusCode))
         {
-            Log.Rejected(logger, path, (int)ex.StatusCode!.Value);
+            LogRejected(logger, path, (int)ex.StatusCode!.Value);
             return DownloadResult.Rejected;
         }
         if (file is null)
         {
-            Log.Gone(logger, path);
+            LogGone(logger, path);
             return DownloadResult.NotFound;
         }
 
@@ -77,7 +77,7 @@ internal sealed partial class FileDownloader(
         {
             if (file.Length is { } length && length != expected.Size)
             {
-                Log.Mismatch(logger, path, "size", expected.Size.ToString(), length.ToString());
+                LogMismatch(logger, path, "size", expected.Size.ToString(), length.ToString());
                 return DownloadResult.Changed;
             }
 
@@ -104,14 +104,14 @@ internal sealed partial class FileDownloader(
                 }
                 if (size != expected.Size)
                 {
-                    Log.Mismatch(logger, path, "size", expected.Size.ToString(), size.ToString());
+                    LogMismatch(logger, path, "size", expected.Size.ToString(), size.ToString());
                     telemetry?.Mismatch("size");
                     target.Parent.TryRemove(temp);
                     return DownloadResult.Changed;
                 }
                 if (expected.Sha256 is { } expectedHash && !string.Equals(expectedHash, sha256, StringComparison.OrdinalIgnoreCase))
                 {
-                    Log.Mismatch(logger, path, "sha256", expectedHash, sha256);
+                    LogMismatch(logger, path, "sha256", expectedHash, sha256);
                     telemetry?.Mismatch("sha256");
                     target.Parent.TryRemove(temp);
                     return DownloadResult.Changed;
@@ -170,15 +170,12 @@ internal sealed partial class FileDownloader(
     private static bool IsPermanent(HttpStatusCode? status) =>
         status is { } code && (int)code is >= 400 and < 500 && code is not HttpStatusCode.RequestTimeout and not HttpStatusCode.TooManyRequests;
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Debug, "Skipped {Path}: gone from the master (404); a later event says what became of it")]
-        public static partial void Gone(ILogger logger, string path);
+    [LoggerMessage(LogLevel.Debug, "Skipped {Path}: gone from the master (404); a later event says what became of it")]
+    private static partial void LogGone(ILogger logger, string path);
 
-        [LoggerMessage(LogLevel.Debug, "Discarded {Path}: {What} is {Actual}, expected {Expected}; the file changed again and a later event brings it")]
-        public static partial void Mismatch(ILogger logger, string path, string what, string expected, string actual);
+    [LoggerMessage(LogLevel.Debug, "Discarded {Path}: {What} is {Actual}, expected {Expected}; the file changed again and a later event brings it")]
+    private static partial void LogMismatch(ILogger logger, string path, string what, string expected, string actual);
 
-        [LoggerMessage(LogLevel.Error, "Skipped {Path}: the file server refused it with status {StatusCode}")]
-        public static partial void Rejected(ILogger logger, string path, int statusCode);
-    }
+    [LoggerMessage(LogLevel.Error, "Skipped {Path}: the file server refused it with status {StatusCode}")]
+    private static partial void LogRejected(ILogger logger, string path, int statusCode);
 }

@@ -84,7 +84,7 @@ internal sealed partial class ChangePipeline(
         }
         catch (OperationCanceledException) when (drain.IsCancellationRequested)
         {
-            LogUndelivered(_outbox.Count, pending.Count);
+            LogUndelivered(logger, _outbox.Count, pending.Count);
         }
         await SaveIfUnsavedAsync(CancellationToken.None);
     }
@@ -115,7 +115,7 @@ internal sealed partial class ChangePipeline(
         if (_delivered >= _readyAfterDelivered && !state.IsReady)
         {
             state.MarkReady();
-            LogReady(_delivered);
+            LogReady(logger, _delivered);
         }
     }
 
@@ -184,17 +184,17 @@ internal sealed partial class ChangePipeline(
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Not fatal: the state only saves resending after a restart. Try again at the next save.
-            LogSaveFailed(ex);
+            LogSaveFailed(logger, ex);
         }
         _lastSaveTimestamp = Stopwatch.GetTimestamp();
     }
 
     [LoggerMessage(LogLevel.Information, "Ready: the startup scan's changes are delivered ({Delivered} changes sent so far)")]
-    private partial void LogReady(long delivered);
+    private static partial void LogReady(ILogger logger, long delivered);
 
     [LoggerMessage(LogLevel.Warning, "Stopping with {Unsent} changes unsent and {Pending} ops pending: the next start's rescan sends them")]
-    private partial void LogUndelivered(int unsent, int pending);
+    private static partial void LogUndelivered(ILogger logger, int unsent, int pending);
 
     [LoggerMessage(LogLevel.Error, "Cannot save the watcher state")]
-    private partial void LogSaveFailed(Exception exception);
+    private static partial void LogSaveFailed(ILogger logger, Exception exception);
 }

@@ -69,19 +69,19 @@ internal sealed partial class EventSender(
                 return answer.Epoch;
             case not Outcome.Accepted when changes.Count == 0:
                 // An Interface from before epochs may refuse an empty batch: then the epoch is simply unknown.
-                LogProbeRefused(answer.Problem);
+                LogProbeRefused(logger, answer.Problem);
                 return null;
             case Outcome.TooLarge when changes.Count > 1:
-                LogSplitting(changes.Count);
+                LogSplitting(logger, changes.Count);
                 break;
             case Outcome.Rejected when changes.Count > 1:
-                LogSplittingRejected(changes.Count, answer.Problem);
+                LogSplittingRejected(logger, changes.Count, answer.Problem);
                 break;
             case Outcome.TooLarge:
-                LogSingleEventTooLarge(changes[0].Path);
+                LogSingleEventTooLarge(logger, changes[0].Path);
                 return null;
             case Outcome.Rejected:
-                LogRejected(changes[0].Kind, changes[0].Path, answer.Problem);
+                LogRejected(logger, changes[0].Kind, changes[0].Path, answer.Problem);
                 return null;
         }
         var half = changes.Count / 2;
@@ -165,7 +165,7 @@ internal sealed partial class EventSender(
         }
         catch (Exception ex) when (ex is JsonException or IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
         {
-            LogUnreadableAnswer(ex.Message);
+            LogUnreadableAnswer(logger, ex.Message);
             return null;
         }
     }
@@ -176,43 +176,43 @@ internal sealed partial class EventSender(
             return;
         state.InterfaceUnavailableSince = _time.GetUtcNow();
         if (refused)
-            LogAuthorizationRefused(problem);
+            LogAuthorizationRefused(logger, problem);
         else
-            LogOutageStarted(problem);
+            LogOutageStarted(logger, problem);
     }
 
     private void EndOutage()
     {
         if (_outage.Succeeded() is not { } ended)
             return;
-        LogOutageEnded(ended.Duration, ended.FailedAttempts);
+        LogOutageEnded(logger, ended.Duration, ended.FailedAttempts);
         state.InterfaceUnavailableSince = null;
     }
 
     [LoggerMessage(LogLevel.Warning, "The Interface does not take events ({Problem}); keeping them and retrying with backoff")]
-    private partial void LogOutageStarted(string problem);
+    private static partial void LogOutageStarted(ILogger logger, string problem);
 
     [LoggerMessage(LogLevel.Error, "The Interface refuses this watcher ({Problem}); keeping events and retrying with backoff")]
-    private partial void LogAuthorizationRefused(string problem);
+    private static partial void LogAuthorizationRefused(ILogger logger, string problem);
 
     [LoggerMessage(LogLevel.Information, "The Interface takes events again after {Duration} and {Attempts} failed attempts")]
-    private partial void LogOutageEnded(TimeSpan duration, int attempts);
+    private static partial void LogOutageEnded(ILogger logger, TimeSpan duration, int attempts);
 
     [LoggerMessage(LogLevel.Debug, "The Interface accepted a batch without a readable answer ({Reason}): its stream epoch is unknown")]
-    private partial void LogUnreadableAnswer(string reason);
+    private static partial void LogUnreadableAnswer(ILogger logger, string reason);
 
     [LoggerMessage(LogLevel.Debug, "The Interface does not take an empty batch ({Problem}): its stream epoch is unknown")]
-    private partial void LogProbeRefused(string problem);
+    private static partial void LogProbeRefused(ILogger logger, string problem);
 
     [LoggerMessage(LogLevel.Information, "The Interface found a batch of {Count} events too large; sending it in halves")]
-    private partial void LogSplitting(int count);
+    private static partial void LogSplitting(ILogger logger, int count);
 
     [LoggerMessage(LogLevel.Error, "The Interface found a single event too large; dropping it ({Path})")]
-    private partial void LogSingleEventTooLarge(string path);
+    private static partial void LogSingleEventTooLarge(ILogger logger, string path);
 
     [LoggerMessage(LogLevel.Debug, "The Interface rejected a batch of {Count} events ({Problem}); sending it in halves to find the events it refuses")]
-    private partial void LogSplittingRejected(int count, string problem);
+    private static partial void LogSplittingRejected(ILogger logger, int count, string problem);
 
     [LoggerMessage(LogLevel.Error, "The Interface rejected the {Kind} of {Path} (a bug, not retried); dropping that event: {Problem}")]
-    private partial void LogRejected(ChangeKind kind, string path, string problem);
+    private static partial void LogRejected(ILogger logger, ChangeKind kind, string path, string problem);
 }

@@ -95,7 +95,7 @@ internal sealed partial class PollingWatcher(
 
         _previous = current;
         if (ops.Count > 0)
-            LogPolled(current.Count, ops.Count);
+            LogPolled(logger, current.Count, ops.Count);
         return ops;
     }
 
@@ -131,5 +131,5 @@ internal sealed partial class PollingWatcher(
     }
 
     [LoggerMessage(LogLevel.Debug, "Poll of {Entries} entries found {Ops} changes")]
-    private partial void LogPolled(int entries, int ops);
+    private static partial void LogPolled(ILogger logger, int entries, int ops);
 }

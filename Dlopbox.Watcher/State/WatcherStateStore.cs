@@ -31,7 +31,7 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
         string? epoch = null;
         if (!File.Exists(StatePath))
         {
-            LogNoState(StatePath);
+            LogNoState(logger, StatePath);
             return new LoadedState(index, epoch);
         }
         try
@@ -50,12 +50,12 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
                 index.Set(entry.Path, known with { Inode = entry.Inode, Ctime = entry.Ctime });
             }
             epoch = state.Epoch;
-            LogLoaded(index.Count, StatePath, epoch);
+            LogLoaded(logger, index.Count, StatePath, epoch);
         }
         catch (JsonException ex)
         {
             // Sending everything again is harmless downstream; refusing to start is not.
-            LogUnreadableState(StatePath, ex.Message);
+            LogUnreadableState(logger, StatePath, ex.Message);
             index = new TreeIndex();
             epoch = null;
         }
@@ -81,13 +81,13 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
     };
 
     [LoggerMessage(LogLevel.Information, "No watcher state at {StatePath}: everything in the master dir will be sent")]
-    private partial void LogNoState(string statePath);
+    private static partial void LogNoState(ILogger logger, string statePath);
 
     [LoggerMessage(LogLevel.Information, "Loaded {Entries} acknowledged entries from {StatePath} (stream epoch {Epoch})")]
-    private partial void LogLoaded(int entries, string statePath, string? epoch);
+    private static partial void LogLoaded(ILogger logger, int entries, string statePath, string? epoch);
 
     [LoggerMessage(LogLevel.Warning, "Ignoring unreadable watcher state {StatePath} ({Reason}): everything will be sent again")]
-    private partial void LogUnreadableState(string statePath, string reason);
+    private static partial void LogUnreadableState(ILogger logger, string statePath, string reason);
 }
 
 /// <summary>A loaded state: what the Interface acknowledged, and the epoch of the stream it went to (null: before epochs).</summary>

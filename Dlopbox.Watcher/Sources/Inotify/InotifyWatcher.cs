@@ -172,7 +172,7 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
 
     void IWatchHost.Resync(HeldChanges held)
     {
-        LogQueueOverflow();
+        LogQueueOverflow(_logger);
         var stale = _watches.AllDescriptors();
         _watches.Clear();
         TryAddWatch("", out _);
@@ -183,7 +183,7 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         held.Add(ChangeOp.Rescan.Instance);
     }
 
-    void IWatchHost.RootLost(InotifyMask mask) => LogRootLost(_scanner.Root, mask);
+    void IWatchHost.RootLost(InotifyMask mask) => LogRootLost(_logger, _scanner.Root, mask);
 
     bool IWatchHost.TryLstat(string path, out FileStatus status)
     {
@@ -235,12 +235,12 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
             case Errno.ENOSPC:
                 _watchLimitReached = true;
                 _state.MarkWatchLimitReached();
-                LogWatchLimitReached(_watches.Count, _degradedRescanInterval);
+                LogWatchLimitReached(_logger, _watches.Count, _degradedRescanInterval);
                 break;
             case Errno.ENOENT or Errno.ENOTDIR:
                 break; // gone or replaced (or a symlink) since it was listed; its own event explains it
             default:
-                LogCannotWatch(path, Marshal.GetPInvokeErrorMessage(errno));
+                LogCannotWatch(_logger, path, Marshal.GetPInvokeErrorMessage(errno));
                 break;
         }
         return false;
@@ -251,14 +251,14 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
     [LoggerMessage(LogLevel.Error,
         "inotify watch limit reached after {Watches} watches: raise fs.inotify.max_user_watches (e.g. `sysctl fs.inotify.max_user_watches=524288`). "
         + "Until restarted, changes are found by full rescans every {Interval}")]
-    private partial void LogWatchLimitReached(int watches, TimeSpan interval);
+    private static partial void LogWatchLimitReached(ILogger logger, int watches, TimeSpan interval);
 
     [LoggerMessage(LogLevel.Warning, "inotify queue overflowed (events were dropped): rescanning the whole tree")]
-    private partial void LogQueueOverflow();
+    private static partial void LogQueueOverflow(ILogger logger);
 
     [LoggerMessage(LogLevel.Error, "The master dir {MasterDir} itself was removed or moved ({Mask}); nothing more can be watched there")]
-    private partial void LogRootLost(string masterDir, InotifyMask mask);
+    private static partial void LogRootLost(ILogger logger, string masterDir, InotifyMask mask);
 
     [LoggerMessage(LogLevel.Warning, "Cannot watch {Path}: {Reason}; periodic rescans will catch its changes")]
-    private partial void LogCannotWatch(string path, string reason);
+    private static partial void LogCannotWatch(ILogger logger, string path, string reason);
 }
