@@ -33,7 +33,7 @@ internal static class ClientHost
 
         // Before the host builds its console logger, which keeps whatever Console.Out is then.
         var display = ConsoleDisplay.Create(builder.Configuration.GetValue<ProgressDisplay>(
-            $"{ClientOptions.SectionName}:{nameof(ClientOptions.ProgressDisplay)}"));
+            $"{ClientOptions.Section}:{nameof(ClientOptions.ProgressDisplay)}"));
         builder.Services.AddSingleton(display);
         builder.AddServiceDefaults();
         builder.AddApplicationServices();
@@ -46,12 +46,12 @@ internal static class ClientHost
         }
         catch (OptionsValidationException ex)
         {
-            return Refuse(error, ex.Failures);
+            return Refuse(error, ex.Failures.Select(ClientFlags.InOptionTerms));
         }
         catch (IOException ex) when (IsAddressInUse(ex))
         {
             // Kestrel's "Failed to bind to address …: address already in use." says it all.
-            await error.WriteLineAsync($"{ClientCommandLine.CommandName}: {ex.Message} Choose another with --urls.");
+            await error.WriteLineAsync($"{ClientCommandLine.CommandName}: {ex.Message} Choose another with {ClientFlags.Urls}.");
             return ExitCodes.Failed;
         }
         await app.WaitForShutdownAsync();

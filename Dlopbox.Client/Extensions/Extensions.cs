@@ -30,7 +30,7 @@ internal static class Extensions
         var services = builder.Services;
 
         services.AddOptions<ClientOptions>()
-            .BindConfiguration(ClientOptions.SectionName)
+            .BindConfiguration(ClientOptions.Section)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ClientOptions>, ClientOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
@@ -94,7 +94,7 @@ internal static class Extensions
     private static string ClientConnectionName(string name) => $"dlopbox-client:{name}";
 
     private static string ClientConnectionName(IConfiguration configuration) =>
-        ClientConnectionName(configuration[$"{ClientOptions.SectionName}:{nameof(ClientOptions.Name)}"] ?? Environment.MachineName);
+        ClientConnectionName(configuration[$"{ClientOptions.Section}:{nameof(ClientOptions.Name)}"] ?? Environment.MachineName);
 
     /// <summary>
     /// HTTP clients for the Interface (snapshots) and nginx (file contents), found by service discovery.

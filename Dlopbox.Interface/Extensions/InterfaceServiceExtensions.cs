@@ -3,6 +3,7 @@ using Dlopbox.EventBus;
 using Dlopbox.Interface.EventStream;
 using Dlopbox.Interface.Index;
 using Dlopbox.Interface.Live;
+using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Interface.Extensions;
 
@@ -13,8 +14,8 @@ public static class InterfaceServiceExtensions
     {
         builder.Services.AddOptions<InterfaceOptions>()
             .BindConfiguration(InterfaceOptions.Section)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<InterfaceOptions>, InterfaceOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddBrokerClient();
         builder.Services.AddSingleton<RabbitConnectionProvider>();
@@ -59,8 +60,8 @@ public static class InterfaceServiceExtensions
     {
         builder.Services.AddOptions<LiveOptions>()
             .BindConfiguration(LiveOptions.Section)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<LiveOptions>, LiveOptionsValidator>();
         builder.Services.AddSingleton<LiveFeed>();
         builder.Services.AddSingleton<ClientRegistry>();
         return builder;

@@ -138,7 +138,7 @@ public sealed class BrokerClientHealthTests : IAsyncLifetime
             [ClientSettings.ReplicaKey] = replica,
             [ClientSettings.StateKey] = state,
             [ClientSettings.NameKey] = "health-test",
-            [$"{ClientOptions.SectionName}:{nameof(ClientOptions.StreamName)}"] = Stream,
+            [$"{ClientOptions.Section}:{nameof(ClientOptions.StreamName)}"] = Stream,
             ["Aspire:RabbitMQ:Client:MaxConnectRetryCount"] = "0",
             ["Aspire:RabbitMQ:Client:ConnectionFactory:RequestedHeartbeat"] = Heartbeat.ToString(),
         });
