@@ -1,5 +1,7 @@
 using System.Net.Sockets;
+using Dlopbox.Client.Extensions;
 using Dlopbox.Client.Terminal;
+using Dlopbox.ServiceDefaults;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 

@@ -13,7 +13,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 
-namespace Microsoft.Extensions.Hosting;
+namespace Dlopbox.Client.Extensions;
 
 internal static class Extensions
 {

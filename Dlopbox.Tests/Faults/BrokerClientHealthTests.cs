@@ -1,9 +1,11 @@
 using Dlopbox.Client;
 using Dlopbox.Client.Cli;
+using Dlopbox.Client.Extensions;
 using Dlopbox.Contracts;
 using Dlopbox.Embedded;
 using Dlopbox.EventBus;
 using Dlopbox.Interface.Extensions;
+using Dlopbox.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
