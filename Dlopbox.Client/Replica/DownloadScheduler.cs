@@ -22,7 +22,7 @@ internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDo
     internal static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _downloadSlots = new(options.Value.MaxParallelDownloads, options.Value.MaxParallelDownloads);
-    private readonly FetchPacer _pacer = new();
+    private readonly FetchPacer _pacer = new(time);
     private readonly DownloadOutage _outage = new(logger, progress, MaxRetryDelay, time);
     private readonly Lock _lock = new();
     private readonly List<InFlightDownload> _inFlight = [];

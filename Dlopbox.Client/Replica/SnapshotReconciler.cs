@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dlopbox.Client.State;
 using Dlopbox.Contracts;
 using Microsoft.Extensions.Options;
@@ -20,6 +19,7 @@ internal sealed partial class SnapshotReconciler(
     UnresolvedFiles unresolved,
     SyncProgress progress,
     IOptions<ClientOptions> options,
+    TimeProvider time,
     ILogger<SnapshotReconciler> logger)
 {
     /// <summary>
@@ -28,7 +28,7 @@ internal sealed partial class SnapshotReconciler(
     /// </summary>
     public async Task<ReconcileOutcome> ReconcileAsync(CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
+        var start = time.GetTimestamp();
         unresolved.Clear();
         var snapshot = await snapshots.GetAsync(cancellationToken);
         var plan = ReconcilePlanner.Plan(snapshot.Entries, replica.Scan(), options.Value.KeepLocalFiles);
@@ -100,7 +100,7 @@ internal sealed partial class SnapshotReconciler(
             Refusing(change.Path, () => replica.SetAttributes(change.Path, change.Mode, null));
 
         LogReconciled(logger, replica.Root, snapshot.Offset, plan.Kept, written, skipped,
-            plan.Deletes.Count + plan.TempFiles.Count, plan.Mkdirs.Count, plan.Symlinks.Count, plan.ModeChanges.Count, clock.Elapsed.TotalSeconds);
+            plan.Deletes.Count + plan.TempFiles.Count, plan.Mkdirs.Count, plan.Symlinks.Count, plan.ModeChanges.Count, time.GetElapsedTime(start).TotalSeconds);
         return new ReconcileOutcome(snapshot.Offset, snapshot.Epoch, written + plan.Deletes.Count + plan.Mkdirs.Count + plan.Symlinks.Count + plan.ModeChanges.Count);
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Dlopbox.Client.Replica;
 using Dlopbox.Client.State;
@@ -112,7 +111,7 @@ internal sealed partial class ProgressReporter(
     private async Task SaveStatusAsync(ClientProgress report, bool force, CancellationToken cancellationToken)
     {
         if (!force && report.Phase == _lastStatusPhase && _lastStatusWrite != 0
-            && Stopwatch.GetElapsedTime(_lastStatusWrite) < options.Value.ReportInterval)
+            && time.GetElapsedTime(_lastStatusWrite) < options.Value.ReportInterval)
             return;
         try
         {
@@ -128,7 +127,7 @@ internal sealed partial class ProgressReporter(
                 Repaired = report.Repaired,
                 UpdatedAt = time.GetUtcNow(),
             }, cancellationToken);
-            _lastStatusWrite = Stopwatch.GetTimestamp();
+            _lastStatusWrite = time.GetTimestamp();
             _lastStatusPhase = report.Phase;
             if (_statusOutage.Succeeded() is not null)
                 LogStatusFileRecovered(logger, _status.FilePath);

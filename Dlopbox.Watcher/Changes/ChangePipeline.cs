@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dlopbox.Contracts;
 using Dlopbox.Watcher.State;
 using Microsoft.Extensions.Options;
@@ -46,7 +45,7 @@ internal sealed partial class ChangePipeline(
         Acknowledged = loaded.Acknowledged;
         _epoch.Epoch = loaded.Epoch;
         emitter.Reset(Acknowledged.Clone());
-        _lastSaveTimestamp = Stopwatch.GetTimestamp();
+        _lastSaveTimestamp = _time.GetTimestamp();
         _lastDeliveryTimestamp = _time.GetTimestamp();
     }
 
@@ -95,7 +94,7 @@ internal sealed partial class ChangePipeline(
         while (_outbox.Count < _maxBatchSize && pending.TryTake(out var op))
         {
             var emitted = _outbox.Count;
-            var detectStart = WatcherTelemetry.DetectStart();
+            var detectStart = WatcherTelemetry.DetectStart(_time);
             await emitter.ApplyAsync(op, _outbox, cancellationToken);
             if (_outbox.Count > emitted)
                 telemetry?.Detected(_outbox, emitted, detectStart);
@@ -162,7 +161,7 @@ internal sealed partial class ChangePipeline(
         if (delivery.Accepted.Count > 0 || verdict != EpochVerdict.Same)
             _unsaved = true;
         // A new epoch is saved at once: a restart must not judge the new stream by the old one's epoch.
-        if (verdict != EpochVerdict.Same || Stopwatch.GetElapsedTime(_lastSaveTimestamp) >= PersistEvery)
+        if (verdict != EpochVerdict.Same || _time.GetElapsedTime(_lastSaveTimestamp) >= PersistEvery)
             await SaveIfUnsavedAsync(cancellationToken);
     }
 
@@ -186,7 +185,7 @@ internal sealed partial class ChangePipeline(
             // Not fatal: the state only saves resending after a restart. Try again at the next save.
             LogSaveFailed(logger, ex);
         }
-        _lastSaveTimestamp = Stopwatch.GetTimestamp();
+        _lastSaveTimestamp = _time.GetTimestamp();
     }
 
     [LoggerMessage(LogLevel.Information, "Ready: the startup scan's changes are delivered ({Delivered} changes sent so far)")]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Dlopbox.FileSystem;
 using Dlopbox.FileSystem.Inotify;
@@ -44,6 +43,7 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
     private readonly TimeSpan _degradedRescanInterval;
     private readonly InotifyFd _fd = new();
     private bool _watchLimitReached;
+    private readonly TimeProvider _time;
     private long _lastRescanTimestamp;
 
     public InotifyWatcher(PendingChanges pending, TreeScanner scanner, WatcherState state, IOptions<WatcherOptions> options,
@@ -54,7 +54,8 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         _state = state;
         _logger = logger;
         var o = options.Value;
-        _writes = new WriteQuietTracker(timeProvider ?? TimeProvider.System, o.CreateSettleTime, o.QuietPeriod, o.MaxWriteDelay);
+        _time = timeProvider ?? TimeProvider.System;
+        _writes = new WriteQuietTracker(_time, o.CreateSettleTime, o.QuietPeriod, o.MaxWriteDelay);
         _interpreter = new InotifyEventInterpreter(_watches, this, _writes, logger);
         _rescanInterval = options.Value.RescanInterval is { } interval && interval > TimeSpan.Zero ? interval : null;
         _degradedRescanInterval = options.Value.PollInterval;
@@ -69,7 +70,7 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         if (!TryAddWatch("", out _))
             throw new IOException($"Cannot watch the master dir {_scanner.Root}.");
         var count = WatchBelow("", held: null, cancellationToken);
-        _lastRescanTimestamp = Stopwatch.GetTimestamp();
+        _lastRescanTimestamp = _time.GetTimestamp();
         return Task.FromResult(count);
     }
 
@@ -132,9 +133,9 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
     private void RescanWhenDue()
     {
         var interval = _watchLimitReached ? _degradedRescanInterval : _rescanInterval;
-        if (interval is null || Stopwatch.GetElapsedTime(_lastRescanTimestamp) < interval)
+        if (interval is null || _time.GetElapsedTime(_lastRescanTimestamp) < interval)
             return;
-        _lastRescanTimestamp = Stopwatch.GetTimestamp();
+        _lastRescanTimestamp = _time.GetTimestamp();
         if (!_watchLimitReached)
             EnsureWatched("", _held); // the safety net covers watches, too
         _held.Add(ChangeOp.Rescan.Instance);
