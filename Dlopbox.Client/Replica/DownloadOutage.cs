@@ -7,7 +7,7 @@ namespace Dlopbox.Client.Replica;
 /// While the file server is away every parallel download fails and retries: one warning when the first
 /// fails, one line when one works again, not one per file and attempt. Thread-safe, as <see cref="OutageLog"/> is.
 /// </summary>
-internal sealed partial class DownloadOutage(ILogger logger, SyncProgress? progress, TimeSpan maxRetryDelay, TimeProvider time)
+internal sealed partial class DownloadOutage(ILogger logger, SyncProgress progress, TimeSpan maxRetryDelay, TimeProvider time)
 {
     private readonly OutageLog _outage = new(time);
 
@@ -16,7 +16,7 @@ internal sealed partial class DownloadOutage(ILogger logger, SyncProgress? progr
         if (!_outage.Failed())
             return;
         LogDownloadsFailing(logger, reason, maxRetryDelay.TotalSeconds);
-        progress?.RecordError($"downloads are failing: {reason}");
+        progress.RecordError($"downloads are failing: {reason}");
     }
 
     public void End()

@@ -13,7 +13,7 @@ namespace Dlopbox.Client.Replica;
 /// (<see cref="WaitForRelatedAsync"/>). Started by one dispatcher; downloads complete on their own.
 /// </summary>
 internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDownloader downloader, AppliedOffsetTracker offsets, UnresolvedFiles unresolved,
-    LocalEventRunner local, IOptions<ClientOptions> options, ILogger logger, ClientTelemetry? telemetry, SyncProgress? progress, TimeProvider time) : IDisposable
+    LocalEventRunner local, IOptions<ClientOptions> options, ILogger logger, ClientTelemetry telemetry, SyncProgress progress, TimeProvider time) : IDisposable
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
@@ -121,7 +121,7 @@ internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDo
                     else
                         unresolved.RemoveExact(download.Path);
                     if (result == DownloadResult.Rejected)
-                        progress?.RecordError($"the file server refused {download.Path}");
+                        progress.RecordError($"the file server refused {download.Path}");
                     break;
                 }
                 catch (Exception ex) when (!abandon.IsCancellationRequested && IsTransient(ex))
@@ -129,7 +129,7 @@ internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDo
                     // Network or server trouble: retry until it works or we stop; the offset waits meanwhile.
                     _outage.Begin(ex.Message);
                     LogDownloadStillFailing(logger, offset, download.Path, attempt, ex);
-                    telemetry?.Retrying("download");
+                    telemetry.Retrying("download");
                     download.Span?.AddEvent(new ActivityEvent("retry"));
                     await backoff.WaitAsync(abandon);
                 }
@@ -149,7 +149,7 @@ internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDo
         catch (Exception ex)
         {
             LogDownloadCrashed(logger, offset, download.Path, ex);
-            progress?.RecordError($"download of {download.Path} failed: {ex.Message}");
+            progress.RecordError($"download of {download.Path} failed: {ex.Message}");
             download.Span?.SetStatus(ActivityStatusCode.Error, ex.Message);
             offsets.Complete(offset);
         }

@@ -35,7 +35,7 @@ internal sealed partial class FileDownloader(
     IMasterFileSource source,
     ReplicaDirectory replica,
     ILogger<FileDownloader> logger,
-    ClientTelemetry? telemetry = null)
+    ClientTelemetry telemetry)
 {
     private const int BufferSize = 256 * 1024;
 
@@ -93,7 +93,7 @@ internal sealed partial class FileDownloader(
                 using (var output = target.Parent.CreateFile(temp, 0x180))
                 {
                     (size, sha256) = await CopyAndHashAsync(file.Content, output, expected.Size, onBytes, cancellationToken);
-                    telemetry?.Downloaded(size);
+                    telemetry.Downloaded(size);
                     if (size == expected.Size && (expected.Sha256 is not { } wanted || string.Equals(wanted, sha256, StringComparison.OrdinalIgnoreCase)))
                     {
                         // On the fd, before the rename: the file appears with its mode and mtime, never without.
@@ -105,14 +105,14 @@ internal sealed partial class FileDownloader(
                 if (size != expected.Size)
                 {
                     LogMismatch(logger, path, "size", expected.Size.ToString(), size.ToString());
-                    telemetry?.Mismatch("size");
+                    telemetry.Mismatch("size");
                     target.Parent.TryRemove(temp);
                     return DownloadResult.Changed;
                 }
                 if (expected.Sha256 is { } expectedHash && !string.Equals(expectedHash, sha256, StringComparison.OrdinalIgnoreCase))
                 {
                     LogMismatch(logger, path, "sha256", expectedHash, sha256);
-                    telemetry?.Mismatch("sha256");
+                    telemetry.Mismatch("sha256");
                     target.Parent.TryRemove(temp);
                     return DownloadResult.Changed;
                 }

@@ -8,7 +8,7 @@ namespace Dlopbox.Client.Replica;
 /// went wrong the same way for every kind: a refused path, a malformed event, a failed local operation.
 /// None of these stalls the stream: the next reconcile repairs a local failure.
 /// </summary>
-internal sealed partial class LocalEventRunner(AppliedOffsetTracker offsets, ILogger logger, SyncProgress? progress)
+internal sealed partial class LocalEventRunner(AppliedOffsetTracker offsets, ILogger logger, SyncProgress progress)
 {
     /// <summary>Applies <paramref name="apply"/> as the whole of event <paramref name="offset"/>.</summary>
     public void Run(long offset, FileChange change, Action apply)
@@ -39,21 +39,21 @@ internal sealed partial class LocalEventRunner(AppliedOffsetTracker offsets, ILo
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             LogLocalOperationFailed(logger, change.Kind, change.Path, ex);
-            progress?.RecordError($"{change.Kind.ToString().ToLowerInvariant()} {change.Path} failed locally: {ex.Message}");
+            progress.RecordError($"{change.Kind.ToString().ToLowerInvariant()} {change.Path} failed locally: {ex.Message}");
         }
     }
 
     public void Refused(long offset, ChangeKind kind, string? path, string reason)
     {
         LogRefusedPath(logger, offset, kind, path, reason);
-        progress?.RecordError($"refused event {offset}: unsafe path '{path}': {reason}");
+        progress.RecordError($"refused event {offset}: unsafe path '{path}': {reason}");
     }
 
     /// <summary>Skips a malformed event: logged, and counted as handled.</summary>
     public void Malformed(long offset, FileChange change, string reason)
     {
         LogMalformed(logger, offset, change.Kind, change.Path, reason);
-        progress?.RecordError($"skipped malformed event {offset}: {reason}");
+        progress.RecordError($"skipped malformed event {offset}: {reason}");
         offsets.Done(offset);
     }
 

@@ -31,7 +31,7 @@ internal sealed partial class ReplicaApplier : IDisposable
     private readonly AppliedOffsetTracker _offsets;
     private readonly UnresolvedFiles _unresolved;
     private readonly ILogger<ReplicaApplier> _logger;
-    private readonly ClientTelemetry? _telemetry;
+    private readonly ClientTelemetry _telemetry;
 
     /// <summary>The span of the event being dispatched, until a download takes it over (it then ends with the download).</summary>
     private Activity? _applying;
@@ -43,9 +43,9 @@ internal sealed partial class ReplicaApplier : IDisposable
         UnresolvedFiles unresolved,
         IOptions<ClientOptions> options,
         ILogger<ReplicaApplier> logger,
-        ClientTelemetry? telemetry = null,
-        SyncProgress? progress = null,
-        TimeProvider? time = null)
+        ClientTelemetry telemetry,
+        SyncProgress progress,
+        TimeProvider time)
     {
         _telemetry = telemetry;
         _replica = replica;
@@ -54,7 +54,7 @@ internal sealed partial class ReplicaApplier : IDisposable
         _logger = logger;
         _local = new LocalEventRunner(offsets, logger, progress);
         _metadata = new MetadataApplier(replica, unresolved, _local, logger);
-        _downloads = new DownloadScheduler(replica, downloader, offsets, unresolved, _local, options, logger, telemetry, progress, time ?? TimeProvider.System);
+        _downloads = new DownloadScheduler(replica, downloader, offsets, unresolved, _local, options, logger, telemetry, progress, time);
     }
 
     public int InFlightCount => _downloads.InFlightCount;
@@ -67,7 +67,7 @@ internal sealed partial class ReplicaApplier : IDisposable
     public async Task<ApplyOutcome> ApplyAsync(long offset, ChangeRecord record, ActivityContext traceParent, ActivityContext delivered,
         CancellationToken cancellationToken)
     {
-        _telemetry?.Dispatching(offset, record.ReceivedAt);
+        _telemetry.Dispatching(offset, record.ReceivedAt);
         _applying = ClientTelemetry.StartApply(offset, record.Change, traceParent, delivered);
         try
         {

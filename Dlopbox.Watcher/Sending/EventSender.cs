@@ -22,8 +22,8 @@ internal sealed partial class EventSender(
     IOptions<WatcherOptions> options,
     WatcherState state,
     ILogger<EventSender> logger,
-    WatcherTelemetry? telemetry = null,
-    TimeProvider? timeProvider = null) : IChangeSink
+    WatcherTelemetry telemetry,
+    TimeProvider time) : IChangeSink
 {
     public const string HttpClientName = WireNames.InterfaceService;
 
@@ -33,8 +33,7 @@ internal sealed partial class EventSender(
 
     private readonly string _source = options.Value.Source;
     private readonly AuthenticationHeaderValue _authorization = new("Bearer", options.Value.Token);
-    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
-    private readonly OutageLog _outage = new(timeProvider ?? TimeProvider.System);
+        private readonly OutageLog _outage = new(time);
 
     /// <summary>First retry delay; doubles up to <see cref="MaxRetryDelay"/>.</summary>
     internal TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
@@ -96,7 +95,7 @@ internal sealed partial class EventSender(
             new EventBatch { Source = _source, Events = changes }, DlopboxJsonContext.Default.EventBatch);
         // Every attempt's HTTP span (HttpClient instrumentation) is a child of this one.
         using var send = WatcherTelemetry.StartSend(changes);
-        var backoff = new Backoff(FirstRetryDelay, MaxRetryDelay, _time);
+        var backoff = new Backoff(FirstRetryDelay, MaxRetryDelay, time);
         while (true)
         {
             string problem;
@@ -113,13 +112,13 @@ internal sealed partial class EventSender(
                 if (response.IsSuccessStatusCode)
                 {
                     EndOutage();
-                    telemetry?.Posted(send, WatcherTelemetry.Outcomes.Accepted);
+                    telemetry.Posted(send, WatcherTelemetry.Outcomes.Accepted);
                     return new Answer(Outcome.Accepted, Epoch: await ReadEpochAsync(response.Content, cancellationToken));
                 }
                 if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge)
                 {
                     EndOutage();
-                    telemetry?.Posted(send, WatcherTelemetry.Outcomes.TooLarge);
+                    telemetry.Posted(send, WatcherTelemetry.Outcomes.TooLarge);
                     return new Answer(Outcome.TooLarge);
                 }
                 if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
@@ -135,7 +134,7 @@ internal sealed partial class EventSender(
                 {
                     var detail = await response.Content.ReadAsStringAsync(cancellationToken);
                     EndOutage();
-                    telemetry?.Posted(send, WatcherTelemetry.Outcomes.Rejected);
+                    telemetry.Posted(send, WatcherTelemetry.Outcomes.Rejected);
                     return new Answer(Outcome.Rejected,
                         $"{status} {response.ReasonPhrase}: {(detail.Length > MaxLoggedBodyChars ? detail[..MaxLoggedBodyChars] : detail)}");
                 }
@@ -146,7 +145,7 @@ internal sealed partial class EventSender(
                 problem = $"{ex.GetType().Name}: {ex.Message}";
             }
             BeginOutage(problem, refused);
-            telemetry?.Retrying(send, problem);
+            telemetry.Retrying(send, problem);
             await backoff.WaitAsync(cancellationToken);
         }
     }
@@ -174,7 +173,7 @@ internal sealed partial class EventSender(
     {
         if (!_outage.Failed())
             return;
-        state.InterfaceUnavailableSince = _time.GetUtcNow();
+        state.InterfaceUnavailableSince = time.GetUtcNow();
         if (refused)
             LogAuthorizationRefused(logger, problem);
         else

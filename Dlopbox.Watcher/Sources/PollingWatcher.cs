@@ -20,11 +20,10 @@ internal sealed partial class PollingWatcher(
     TreeScanner scanner,
     IOptions<WatcherOptions> options,
     ILogger<PollingWatcher> logger,
-    TimeProvider? timeProvider = null) : IChangeSource
+    TimeProvider time) : IChangeSource
 {
     private readonly TimeSpan _interval = options.Value.PollInterval;
     private readonly TimeSpan _maxWriteDelay = options.Value.MaxWriteDelay;
-    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
 
     // What the previous poll saw, and what this watcher last reported per path.
     private Dictionary<string, ScannedEntry> _previous = new(StringComparer.Ordinal);
@@ -70,7 +69,7 @@ internal sealed partial class PollingWatcher(
             deletedDir = path;
         }
 
-        var now = _time.GetTimestamp();
+        var now = time.GetTimestamp();
         foreach (var (path, entry) in current)
         {
             var reported = _reported.TryGetValue(path, out var r) ? r : (ScannedEntry?)null;
@@ -107,7 +106,7 @@ internal sealed partial class PollingWatcher(
             _changingSince[path] = now;
             return false;
         }
-        return _time.GetElapsedTime(since, now) >= _maxWriteDelay;
+        return time.GetElapsedTime(since, now) >= _maxWriteDelay;
     }
 
     /// <summary>Nothing a replica would see differently, and no sign of other bytes behind the same size and mtime.</summary>

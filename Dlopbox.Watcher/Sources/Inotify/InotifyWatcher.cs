@@ -47,14 +47,14 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
     private long _lastRescanTimestamp;
 
     public InotifyWatcher(PendingChanges pending, TreeScanner scanner, WatcherState state, IOptions<WatcherOptions> options,
-        ILogger<InotifyWatcher> logger, TimeProvider? timeProvider = null)
+        ILogger<InotifyWatcher> logger, TimeProvider time)
     {
         _pending = pending;
         _scanner = scanner;
         _state = state;
         _logger = logger;
         var o = options.Value;
-        _time = timeProvider ?? TimeProvider.System;
+        _time = time;
         _writes = new WriteQuietTracker(_time, o.CreateSettleTime, o.QuietPeriod, o.MaxWriteDelay);
         _interpreter = new InotifyEventInterpreter(_watches, this, _writes, logger);
         _rescanInterval = options.Value.RescanInterval is { } interval && interval > TimeSpan.Zero ? interval : null;
