@@ -33,7 +33,7 @@ internal sealed partial class EventSender(
 
     private readonly string _source = options.Value.Source;
     private readonly AuthenticationHeaderValue _authorization = new("Bearer", options.Value.Token);
-        private readonly OutageLog _outage = new(time);
+    private readonly OutageLog _outage = new(time);
 
     /// <summary>First retry delay; doubles up to <see cref="MaxRetryDelay"/>.</summary>
     internal TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
