@@ -22,7 +22,7 @@ public enum ProgressDisplay
 /// <summary>Settings of one replica, bound from the <c>Client</c> configuration section.</summary>
 public sealed class ClientOptions
 {
-    public const string SectionName = "Client";
+    public const string Section = "Client";
 
     /// <summary>The directory kept equal to the master. Created when missing.</summary>
     public string ReplicaDir { get; set; } = "";
@@ -85,27 +85,27 @@ internal sealed class ClientOptionsValidator : IValidateOptions<ClientOptions>
     {
         var failures = new List<string>();
         if (string.IsNullOrWhiteSpace(options.ReplicaDir))
-            failures.Add("--replica (Client__ReplicaDir) is required: the dir to keep equal to the master.");
+            failures.Add($"{ClientOptions.Section}:{nameof(ClientOptions.ReplicaDir)} is required: the dir to keep equal to the master.");
         if (string.IsNullOrWhiteSpace(options.StateDir))
-            failures.Add("--state (Client__StateDir) is required: where the applied offset is kept.");
+            failures.Add($"{ClientOptions.Section}:{nameof(ClientOptions.StateDir)} is required: where the applied offset is kept.");
         if (failures.Count == 0 && IsSameOrUnder(options.StateDir, options.ReplicaDir))
-            failures.Add("--state (Client__StateDir) must lie outside the replica dir: the replica is wiped to match the master.");
+            failures.Add($"{ClientOptions.Section}:{nameof(ClientOptions.StateDir)} must lie outside the replica dir: the replica is wiped to match the master.");
         if (string.IsNullOrWhiteSpace(options.Name))
-            failures.Add("--name (Client__Name) must not be empty.");
+            failures.Add($"{ClientOptions.Section}:{nameof(ClientOptions.Name)} must not be empty.");
         else if (!ClientNames.IsValid(options.Name))
-            failures.Add($"--name (Client__Name) must be {ClientNames.Rule} (it is part of a URL): '{options.Name}'.");
+            failures.Add($"{ClientOptions.Section}:{nameof(ClientOptions.Name)} must be {ClientNames.Rule} (it is part of a URL): '{options.Name}'.");
         if (string.IsNullOrWhiteSpace(options.StreamName))
-            failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.StreamName)} must not be empty.");
+            failures.Add($"{ClientOptions.Section}:{nameof(ClientOptions.StreamName)} must not be empty.");
         if (options.MaxParallelDownloads is < 1 or > 1024)
-            failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.MaxParallelDownloads)} must be between 1 and 1024.");
+            failures.Add($"{ClientOptions.Section}:{nameof(ClientOptions.MaxParallelDownloads)} must be between 1 and 1024.");
         if (options.Prefetch is < 1 or > ushort.MaxValue)
-            failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.Prefetch)} must be between 1 and {ushort.MaxValue}.");
+            failures.Add($"{ClientOptions.Section}:{nameof(ClientOptions.Prefetch)} must be between 1 and {ushort.MaxValue}.");
         if (options.ReportInterval < MinReportInterval || options.ReportInterval > MaxReportInterval)
-            failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.ReportInterval)} must be between {MinReportInterval.TotalSeconds} s and {MaxReportInterval.TotalHours} h (e.g. 00:00:02).");
+            failures.Add($"{ClientOptions.Section}:{nameof(ClientOptions.ReportInterval)} must be between {MinReportInterval.TotalSeconds} s and {MaxReportInterval.TotalHours} h (e.g. 00:00:02).");
         if (options.DriftSettleTime < MinDriftSettleTime || options.DriftSettleTime > MaxDriftSettleTime)
-            failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.DriftSettleTime)} must be between {MinDriftSettleTime.TotalSeconds} s and {MaxDriftSettleTime.TotalMinutes} min (e.g. 00:00:01).");
+            failures.Add($"{ClientOptions.Section}:{nameof(ClientOptions.DriftSettleTime)} must be between {MinDriftSettleTime.TotalSeconds} s and {MaxDriftSettleTime.TotalMinutes} min (e.g. 00:00:01).");
         if (!Enum.IsDefined(options.ProgressDisplay))
-            failures.Add($"{ClientOptions.SectionName}:{nameof(ClientOptions.ProgressDisplay)} must be Auto, Bar, Lines or None.");
+            failures.Add($"{ClientOptions.Section}:{nameof(ClientOptions.ProgressDisplay)} must be Auto, Bar, Lines or None.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -1,5 +1,6 @@
 using Dlopbox.Interface.Api;
 using Dlopbox.Interface.Extensions;
+using Dlopbox.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 

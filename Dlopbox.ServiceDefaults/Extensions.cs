@@ -2,19 +2,20 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
-namespace Microsoft.Extensions.Hosting;
+namespace Dlopbox.ServiceDefaults;
 
 /// <summary>
 /// The shape of Aspire's service-defaults template, built from packages that need no Aspire feed:
 /// OpenTelemetry (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set), health checks, service discovery
 /// (<c>services__{name}__{endpoint}__0</c>) and the standard HTTP resilience pipeline.
 /// </summary>
-public static class Extensions
+public static class ServiceDefaultsExtensions
 {
     /// <summary>Every dlopbox activity source and meter starts with this, so one wildcard collects them all.</summary>
     public const string TelemetryPrefix = "Dlopbox.";

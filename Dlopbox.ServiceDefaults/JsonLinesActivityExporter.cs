@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Text.Json;
 using OpenTelemetry;
 
-namespace Microsoft.Extensions.Hosting;
+namespace Dlopbox.ServiceDefaults;
 
 /// <summary>
 /// Writes every finished span as one JSON line to a file. For tests only (see
-/// <see cref="Extensions.TraceFileVariable"/>): the services are separate processes, so an in-memory
+/// <see cref="ServiceDefaultsExtensions.TraceFileVariable"/>): the services are separate processes, so an in-memory
 /// exporter cannot be read from the test; a file can. Each export is flushed at once, so a reader sees
 /// a span as soon as it ends (with <see cref="SimpleActivityExportProcessor"/>).
 /// </summary>

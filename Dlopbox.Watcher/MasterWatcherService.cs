@@ -25,7 +25,7 @@ internal sealed partial class MasterWatcherService(
         await pipeline.LoadStateAsync(stoppingToken);
         var tree = await source.StartAsync(stoppingToken);
         state.MarkWatching();
-        LogWatching(options.Value.MasterRoot, options.Value.Mode, tree.Dirs, tree.Files);
+        LogWatching(logger, options.Value.MasterRoot, options.Value.Mode, tree.Dirs, tree.Files);
         pending.Enqueue(ChangeOp.Rescan.Instance);
 
         // If the source dies, stop the pipeline too (it still drains and saves), then let the host stop.
@@ -51,7 +51,7 @@ internal sealed partial class MasterWatcherService(
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
-            LogSourceFailed(ex);
+            LogSourceFailed(logger, ex);
             await sourceFailed.CancelAsync();
             throw;
         }
@@ -61,8 +61,8 @@ internal sealed partial class MasterWatcherService(
     }
 
     [LoggerMessage(LogLevel.Information, "Watching {MasterDir} ({Mode}, {Dirs} dirs, {Files} files)")]
-    private partial void LogWatching(string masterDir, WatchMode mode, int dirs, int files);
+    private static partial void LogWatching(ILogger logger, string masterDir, WatchMode mode, int dirs, int files);
 
     [LoggerMessage(LogLevel.Critical, "The change source failed; stopping")]
-    private partial void LogSourceFailed(Exception exception);
+    private static partial void LogSourceFailed(ILogger logger, Exception exception);
 }

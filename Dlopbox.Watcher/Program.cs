@@ -1,3 +1,4 @@
+using Dlopbox.ServiceDefaults;
 using Dlopbox.Watcher.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);

@@ -39,7 +39,7 @@ internal sealed class WatcherTelemetry
     }
 
     /// <summary>Timestamp for <see cref="Detected"/>: when the op that may emit changes was taken; default when not tracing.</summary>
-    public static DateTimeOffset DetectStart() => Source.HasListeners() ? DateTimeOffset.UtcNow : default;
+    public static DateTimeOffset DetectStart(TimeProvider time) => Source.HasListeners() ? time.GetUtcNow() : default;
 
     /// <summary>
     /// Counts <paramref name="changes"/>[<paramref name="from"/>..] and, when tracing, starts and ends a root

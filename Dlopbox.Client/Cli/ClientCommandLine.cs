@@ -14,25 +14,25 @@ internal sealed class ClientCommandLine
 {
     public const string CommandName = "dlopbox-client";
 
-    private readonly Option<string> _rabbit = new("--rabbit")
+    private readonly Option<string> _rabbit = new(ClientFlags.Rabbit)
     {
         HelpName = "URI",
         Description = $"The broker, as amqp://USER:PASSWORD@HOST:5672/ of a user that may read the stream. [env: {ClientSettings.EnvironmentName(ClientSettings.RabbitKey)}]",
     };
 
-    private readonly Option<string> _interface = new("--interface")
+    private readonly Option<string> _interface = new(ClientFlags.Interface)
     {
         HelpName = "URL",
         Description = $"The Interface's base URL: snapshots come from URL/snapshot, progress goes to URL/clients/NAME. [env: {ClientSettings.EnvironmentName(ClientSettings.InterfaceKey)}]",
     };
 
-    private readonly Option<string> _files = new("--files")
+    private readonly Option<string> _files = new(ClientFlags.Files)
     {
         HelpName = "URL",
         Description = $"nginx's base URL: file contents come from URL/files/PATH (a URL ending in /files/ is taken as well). [env: {ClientSettings.EnvironmentName(ClientSettings.FilesKey)}]",
     };
 
-    private readonly Option<string> _replica = new("--replica")
+    private readonly Option<string> _replica = new(ClientFlags.Replica)
     {
         HelpName = "DIR",
         Description = $"The replica dir, kept equal to the master; created when missing. Whatever the master does not have is deleted from it. [env: {ClientSettings.EnvironmentName(ClientSettings.ReplicaKey)}]",
@@ -42,13 +42,13 @@ internal sealed class ClientCommandLine
 
     private readonly Option<string> _name = NewNameOption();
 
-    private readonly Option<string> _token = new("--token")
+    private readonly Option<string> _token = new(ClientFlags.Token)
     {
         HelpName = "TOKEN",
         Description = $"The bearer token for progress reports: the Interface's Interface__ClientToken (prefer the environment variable: a command line shows in ps). [env: {ClientSettings.EnvironmentName(ClientSettings.TokenKey)}]",
     };
 
-    private readonly Option<string> _urls = new("--urls")
+    private readonly Option<string> _urls = new(ClientFlags.Urls)
     {
         HelpName = "URLS",
         Description = "Where /health and /alive listen (default http://127.0.0.1:5002; a second client on one machine needs another port, http://127.0.0.1:0 takes any free one). [env: Urls]",
@@ -56,7 +56,7 @@ internal sealed class ClientCommandLine
 
     private readonly Option<string> _statusState = NewStateOption();
 
-    private readonly Option<string> _statusInterface = new("--interface")
+    private readonly Option<string> _statusInterface = new(ClientFlags.Interface)
     {
         HelpName = "URL",
         Description = $"The Interface to ask for the stream head and this client's last report; skipped when unset. [env: {ClientSettings.EnvironmentName(ClientSettings.InterfaceKey)}]",
@@ -199,13 +199,13 @@ internal sealed class ClientCommandLine
         return ClientHost.RunAsync(ClientHost.CreateBuilder(_configArguments, commandLine), parse.InvocationConfiguration.Error);
     }
 
-    private static Option<string> NewStateOption() => new("--state")
+    private static Option<string> NewStateOption() => new(ClientFlags.State)
     {
         HelpName = "DIR",
         Description = $"Where the applied offset and status.json are kept; must lie outside the replica. Default: $XDG_STATE_HOME/dlopbox/NAME, else ~/.local/state/dlopbox/NAME. [env: {ClientSettings.EnvironmentName(ClientSettings.StateKey)}]",
     };
 
-    private static Option<string> NewNameOption() => new("--name")
+    private static Option<string> NewNameOption() => new(ClientFlags.Name)
     {
         HelpName = "NAME",
         Description = $"This client's name in the broker, the logs and its progress reports: {Contracts.ClientNames.Rule}. Default: the host name. [env: {ClientSettings.EnvironmentName(ClientSettings.NameKey)}]",

@@ -1,4 +1,8 @@
+using System.Net.Sockets;
+using Dlopbox.Client.Extensions;
 using Dlopbox.Client.Terminal;
+using Dlopbox.ServiceDefaults;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Client.Cli;
@@ -31,7 +35,7 @@ internal static class ClientHost
 
         // Before the host builds its console logger, which keeps whatever Console.Out is then.
         var display = ConsoleDisplay.Create(builder.Configuration.GetValue<ProgressDisplay>(
-            $"{ClientOptions.SectionName}:{nameof(ClientOptions.ProgressDisplay)}"));
+            $"{ClientOptions.Section}:{nameof(ClientOptions.ProgressDisplay)}"));
         builder.Services.AddSingleton(display);
         builder.AddServiceDefaults();
         builder.AddApplicationServices();
@@ -44,16 +48,31 @@ internal static class ClientHost
         }
         catch (OptionsValidationException ex)
         {
-            return Refuse(error, ex.Failures);
+            return Refuse(error, ex.Failures.Select(ClientFlags.InOptionTerms));
         }
-        catch (IOException ex) when (ex.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
+        catch (IOException ex) when (IsAddressInUse(ex))
         {
             // Kestrel's "Failed to bind to address …: address already in use." says it all.
-            await error.WriteLineAsync($"{ClientCommandLine.CommandName}: {ex.Message} Choose another with --urls.");
+            await error.WriteLineAsync($"{ClientCommandLine.CommandName}: {ex.Message} Choose another with {ClientFlags.Urls}.");
             return ExitCodes.Failed;
         }
         await app.WaitForShutdownAsync();
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Kestrel's failure to bind a port that is taken: an <see cref="IOException"/> around the transport's
+    /// <see cref="AddressInUseException"/>, itself around the <see cref="SocketException"/> (the socket error
+    /// alone is accepted too, should a transport not wrap it).
+    /// </summary>
+    public static bool IsAddressInUse(IOException exception)
+    {
+        for (var inner = exception.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is AddressInUseException or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+                return true;
+        }
+        return false;
     }
 
     /// <summary>Bad usage or settings: each problem on its own line, a pointer to the help, exit code 2.</summary>
@@ -73,6 +92,21 @@ internal static class ExitCodes
 
     /// <summary>Could not run: a port taken, an unexpected error.</summary>
     public const int Failed = 1;
+
+    /// <summary>
+    /// Kestrel's failure to bind a port that is taken: an <see cref="IOException"/> around the transport's
+    /// <see cref="AddressInUseException"/>, itself around the <see cref="SocketException"/> (the socket error
+    /// alone is accepted too, should a transport not wrap it).
+    /// </summary>
+    public static bool IsAddressInUse(IOException exception)
+    {
+        for (var inner = exception.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is AddressInUseException or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+                return true;
+        }
+        return false;
+    }
 
     /// <summary>Bad usage or settings: nothing was started.</summary>
     public const int Usage = 2;

@@ -32,10 +32,10 @@ internal static class ClientSettings
     public const string RabbitKey = "ConnectionStrings:" + WireNames.RabbitConnection;
     public const string InterfaceKey = "services:" + WireNames.InterfaceService + ":http:0";
     public const string FilesKey = "services:" + WireNames.FilesService + ":http:0";
-    public const string ReplicaKey = ClientOptions.SectionName + ":" + nameof(ClientOptions.ReplicaDir);
-    public const string StateKey = ClientOptions.SectionName + ":" + nameof(ClientOptions.StateDir);
-    public const string NameKey = ClientOptions.SectionName + ":" + nameof(ClientOptions.Name);
-    public const string TokenKey = ClientOptions.SectionName + ":" + nameof(ClientOptions.Token);
+    public const string ReplicaKey = ClientOptions.Section + ":" + nameof(ClientOptions.ReplicaDir);
+    public const string StateKey = ClientOptions.Section + ":" + nameof(ClientOptions.StateDir);
+    public const string NameKey = ClientOptions.Section + ":" + nameof(ClientOptions.Name);
+    public const string TokenKey = ClientOptions.Section + ":" + nameof(ClientOptions.Token);
     public const string UrlsKey = "urls";
 
     /// <summary>The environment variable that sets <paramref name="key"/> (<c>:</c> becomes <c>__</c>).</summary>
@@ -102,18 +102,18 @@ internal static class ClientSettings
         var problems = new List<string>();
         var rabbit = configuration[RabbitKey];
         if (string.IsNullOrWhiteSpace(rabbit))
-            problems.Add($"--rabbit ({EnvironmentName(RabbitKey)}) is required: the broker's amqp://user:password@host:5672/ URI.");
+            problems.Add($"{ClientFlags.Rabbit} ({EnvironmentName(RabbitKey)}) is required: the broker's amqp://user:password@host:5672/ URI.");
         else if (!Uri.TryCreate(rabbit, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
             // Not echoed: the URI holds a password.
-            problems.Add($"--rabbit ({EnvironmentName(RabbitKey)}) must be an amqp:// or amqps:// URI.");
+            problems.Add($"{ClientFlags.Rabbit} ({EnvironmentName(RabbitKey)}) must be an amqp:// or amqps:// URI.");
 
-        CheckService(configuration, WireNames.InterfaceService, "--interface", InterfaceKey, "the Interface's URL, e.g. http://127.0.0.1:5000", problems);
-        CheckService(configuration, WireNames.FilesService, "--files", FilesKey, "nginx's URL, e.g. http://127.0.0.1:8080", problems);
+        CheckService(configuration, WireNames.InterfaceService, ClientFlags.Interface, InterfaceKey, "the Interface's URL, e.g. http://127.0.0.1:5000", problems);
+        CheckService(configuration, WireNames.FilesService, ClientFlags.Files, FilesKey, "nginx's URL, e.g. http://127.0.0.1:8080", problems);
 
         ClientOptions options;
         try
         {
-            options = configuration.GetSection(ClientOptions.SectionName).Get<ClientOptions>() ?? new ClientOptions();
+            options = configuration.GetSection(ClientOptions.Section).Get<ClientOptions>() ?? new ClientOptions();
         }
         catch (InvalidOperationException ex)
         {
@@ -123,7 +123,7 @@ internal static class ClientSettings
         }
         var result = new ClientOptionsValidator().Validate(null, options);
         if (result.Failed)
-            problems.AddRange(result.Failures);
+            problems.AddRange(result.Failures.Select(ClientFlags.InOptionTerms));
         return problems;
     }
 

@@ -54,13 +54,13 @@ internal static class StatusCommand
     {
         var name = configuration[ClientSettings.NameKey] is { Length: > 0 } configured ? configured : Environment.MachineName;
         if (!ClientNames.IsValid(name))
-            return await UsageAsync(error, $"--name ({ClientSettings.EnvironmentName(ClientSettings.NameKey)}) must be {ClientNames.Rule}: '{name}'.");
+            return await UsageAsync(error, $"{ClientFlags.Name} ({ClientSettings.EnvironmentName(ClientSettings.NameKey)}) must be {ClientNames.Rule}: '{name}'.");
         if (configuration[ClientSettings.StateKey] is not { Length: > 0 } stateDir)
-            return await UsageAsync(error, $"--state ({ClientSettings.EnvironmentName(ClientSettings.StateKey)}) is required: there is no home dir for the default.");
+            return await UsageAsync(error, $"{ClientFlags.State} ({ClientSettings.EnvironmentName(ClientSettings.StateKey)}) is required: there is no home dir for the default.");
         var interfaceUrl = ClientSettings.ServiceUrl(configuration, WireNames.InterfaceService);
         if (interfaceUrl is not null && !ClientSettings.IsHttpUrl(interfaceUrl))
-            return await UsageAsync(error, $"--interface ({ClientSettings.EnvironmentName(ClientSettings.InterfaceKey)}) must be an http:// or https:// URL: '{interfaceUrl}'.");
-        var reportInterval = configuration.GetValue($"{ClientOptions.SectionName}:{nameof(ClientOptions.ReportInterval)}", new ClientOptions().ReportInterval);
+            return await UsageAsync(error, $"{ClientFlags.Interface} ({ClientSettings.EnvironmentName(ClientSettings.InterfaceKey)}) must be an http:// or https:// URL: '{interfaceUrl}'.");
+        var reportInterval = configuration.GetValue($"{ClientOptions.Section}:{nameof(ClientOptions.ReportInterval)}", new ClientOptions().ReportInterval);
 
         stateDir = Path.GetFullPath(stateDir);
         var store = new ClientStateStore(Options.Create(new ClientOptions { StateDir = stateDir }), time, NullLogger<ClientStateStore>.Instance);

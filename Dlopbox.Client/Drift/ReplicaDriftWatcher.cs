@@ -36,7 +36,7 @@ internal sealed partial class ReplicaDriftWatcher(
         _settle = time.CreateTimer(_ => Settled(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _watch = new ReplicaTreeWatch(_root, Seen, Overflow, logger);
         _watch.Start();
-        Log.Watching(logger, _root);
+        LogWatching(logger, _root);
     }
 
     /// <summary>Ignore everything from now on (the client is about to reconcile), and drop what is pending.</summary>
@@ -145,29 +145,26 @@ internal sealed partial class ReplicaDriftWatcher(
     private void LogReport(DriftReport report)
     {
         foreach (var path in report.Paths.Take(MaxLoggedPaths))
-            Log.LocalChange(logger, path);
+            LogLocalChange(logger, path);
         var unlisted = Math.Max(0, report.Paths.Count - MaxLoggedPaths) + report.More;
         if (unlisted > 0)
-            Log.MoreLocalChanges(logger, unlisted);
+            LogMoreLocalChanges(logger, unlisted);
         if (report.Overflowed)
-            Log.Overflowed(logger);
+            LogOverflowed(logger);
     }
 
     private const int MaxLoggedPaths = 20;
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Information, "Watching the replica {ReplicaDir} for local changes, to put back the master's state")]
-        public static partial void Watching(ILogger logger, string replicaDir);
+    [LoggerMessage(LogLevel.Information, "Watching the replica {ReplicaDir} for local changes, to put back the master's state")]
+    private static partial void LogWatching(ILogger logger, string replicaDir);
 
-        [LoggerMessage(LogLevel.Information, "Local change to {Path} in the replica: putting back the master's version")]
-        public static partial void LocalChange(ILogger logger, string path);
+    [LoggerMessage(LogLevel.Information, "Local change to {Path} in the replica: putting back the master's version")]
+    private static partial void LogLocalChange(ILogger logger, string path);
 
-        [LoggerMessage(LogLevel.Information, "{Count} more local changes in the replica: putting back the master's versions")]
-        public static partial void MoreLocalChanges(ILogger logger, int count);
+    [LoggerMessage(LogLevel.Information, "{Count} more local changes in the replica: putting back the master's versions")]
+    private static partial void LogMoreLocalChanges(ILogger logger, int count);
 
-        [LoggerMessage(LogLevel.Warning, "Missed local changes in the replica (too many at once): checking the whole replica against the master")]
-        public static partial void Overflowed(ILogger logger);
+    [LoggerMessage(LogLevel.Warning, "Missed local changes in the replica (too many at once): checking the whole replica against the master")]
+    private static partial void LogOverflowed(ILogger logger);
 
-    }
 }

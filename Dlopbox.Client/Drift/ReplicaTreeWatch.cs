@@ -84,7 +84,7 @@ internal sealed partial class ReplicaTreeWatch(string root, Action<string> chang
         }
         catch (IOException exception)
         {
-            Log.ReadFailed(logger, exception);
+            LogReadFailed(logger, exception);
             overflowed();
         }
         finally
@@ -188,24 +188,21 @@ internal sealed partial class ReplicaTreeWatch(string root, Action<string> chang
                 return; // gone, or a symlink (never followed)
             case Errno.ENOSPC:
                 if (!_watchLimitLogged)
-                    Log.WatchLimit(logger, dir);
+                    LogWatchLimit(logger, dir);
                 _watchLimitLogged = true;
                 return;
             default:
-                Log.CannotWatch(logger, dir, Marshal.GetPInvokeErrorMessage(errno));
+                LogCannotWatch(logger, dir, Marshal.GetPInvokeErrorMessage(errno));
                 return;
         }
     }
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Warning, "inotify watch limit reached in the replica at {Path}: local changes below unwatched dirs are put back only by the next full reconcile; raise fs.inotify.max_user_watches")]
-        public static partial void WatchLimit(ILogger logger, string path);
+    [LoggerMessage(LogLevel.Warning, "inotify watch limit reached in the replica at {Path}: local changes below unwatched dirs are put back only by the next full reconcile; raise fs.inotify.max_user_watches")]
+    private static partial void LogWatchLimit(ILogger logger, string path);
 
-        [LoggerMessage(LogLevel.Warning, "Cannot watch {Path} in the replica for local changes: {Reason}")]
-        public static partial void CannotWatch(ILogger logger, string path, string reason);
+    [LoggerMessage(LogLevel.Warning, "Cannot watch {Path} in the replica for local changes: {Reason}")]
+    private static partial void LogCannotWatch(ILogger logger, string path, string reason);
 
-        [LoggerMessage(LogLevel.Error, "Reading the replica's inotify events failed; local changes are no longer watched")]
-        public static partial void ReadFailed(ILogger logger, Exception exception);
-    }
+    [LoggerMessage(LogLevel.Error, "Reading the replica's inotify events failed; local changes are no longer watched")]
+    private static partial void LogReadFailed(ILogger logger, Exception exception);
 }

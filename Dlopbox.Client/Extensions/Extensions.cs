@@ -12,7 +12,7 @@ using Dlopbox.EventBus;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
-namespace Microsoft.Extensions.Hosting;
+namespace Dlopbox.Client.Extensions;
 
 internal static class Extensions
 {
@@ -29,7 +29,7 @@ internal static class Extensions
         var services = builder.Services;
 
         services.AddOptions<ClientOptions>()
-            .BindConfiguration(ClientOptions.SectionName)
+            .BindConfiguration(ClientOptions.Section)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ClientOptions>, ClientOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
@@ -72,7 +72,7 @@ internal static class Extensions
 
     /// <summary>What the client's broker connections are named: <c>dlopbox-client:{Name}</c> (its options bind the same key).</summary>
     private static string ClientConnectionName(IConfiguration configuration) =>
-        $"dlopbox-client:{configuration[$"{ClientOptions.SectionName}:{nameof(ClientOptions.Name)}"] ?? Environment.MachineName}";
+        $"dlopbox-client:{configuration[$"{ClientOptions.Section}:{nameof(ClientOptions.Name)}"] ?? Environment.MachineName}";
 
     /// <summary>
     /// HTTP clients for the Interface (snapshots) and nginx (file contents), found by service discovery.

@@ -7,7 +7,7 @@ namespace Dlopbox.Client.Replica;
 /// While the file server is away every parallel download fails and retries: one warning when the first
 /// fails, one line when one works again, not one per file and attempt. Thread-safe, as <see cref="OutageLog"/> is.
 /// </summary>
-internal sealed partial class DownloadOutage(ILogger logger, SyncProgress? progress, TimeSpan maxRetryDelay, TimeProvider time)
+internal sealed partial class DownloadOutage(ILogger logger, SyncProgress progress, TimeSpan maxRetryDelay, TimeProvider time)
 {
     private readonly OutageLog _outage = new(time);
 
@@ -15,22 +15,19 @@ internal sealed partial class DownloadOutage(ILogger logger, SyncProgress? progr
     {
         if (!_outage.Failed())
             return;
-        Log.DownloadsFailing(logger, reason, maxRetryDelay.TotalSeconds);
-        progress?.RecordError($"downloads are failing: {reason}");
+        LogDownloadsFailing(logger, reason, maxRetryDelay.TotalSeconds);
+        progress.RecordError($"downloads are failing: {reason}");
     }
 
     public void End()
     {
         if (_outage.Succeeded() is { } ended)
-            Log.DownloadsWorkAgain(logger, ended.Duration.TotalSeconds);
+            LogDownloadsWorkAgain(logger, ended.Duration.TotalSeconds);
     }
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Warning, "Downloads are failing ({Reason}); retrying each with backoff (at most {MaxDelaySeconds} s apart) until they work")]
-        public static partial void DownloadsFailing(ILogger logger, string reason, double maxDelaySeconds);
+    [LoggerMessage(LogLevel.Warning, "Downloads are failing ({Reason}); retrying each with backoff (at most {MaxDelaySeconds} s apart) until they work")]
+    private static partial void LogDownloadsFailing(ILogger logger, string reason, double maxDelaySeconds);
 
-        [LoggerMessage(LogLevel.Information, "Downloads work again after {Seconds:0.0} s")]
-        public static partial void DownloadsWorkAgain(ILogger logger, double seconds);
-    }
+    [LoggerMessage(LogLevel.Information, "Downloads work again after {Seconds:0.0} s")]
+    private static partial void LogDownloadsWorkAgain(ILogger logger, double seconds);
 }

@@ -13,7 +13,7 @@ namespace Dlopbox.Client.Replica;
 /// (<see cref="WaitForRelatedAsync"/>). Started by one dispatcher; downloads complete on their own.
 /// </summary>
 internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDownloader downloader, AppliedOffsetTracker offsets, UnresolvedFiles unresolved,
-    LocalEventRunner local, IOptions<ClientOptions> options, ILogger logger, ClientTelemetry? telemetry, SyncProgress? progress, TimeProvider time) : IDisposable
+    LocalEventRunner local, IOptions<ClientOptions> options, ILogger logger, ClientTelemetry telemetry, SyncProgress progress, TimeProvider time) : IDisposable
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
@@ -22,7 +22,7 @@ internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDo
     internal static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _downloadSlots = new(options.Value.MaxParallelDownloads, options.Value.MaxParallelDownloads);
-    private readonly FetchPacer _pacer = new();
+    private readonly FetchPacer _pacer = new(time);
     private readonly DownloadOutage _outage = new(logger, progress, MaxRetryDelay, time);
     private readonly Lock _lock = new();
     private readonly List<InFlightDownload> _inFlight = [];
@@ -93,7 +93,7 @@ internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDo
                         await Task.Delay(pace, abandon);
                     if (download.Superseded)
                     {
-                        Log.Superseded(logger, offset, download.Path);
+                        LogSuperseded(logger, offset, download.Path);
                         download.Span?.SetTag(InFlightDownload.ResultTag, "superseded");
                         break;
                     }
@@ -107,29 +107,29 @@ internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDo
                         // Same bytes by size and mtime; a chmod is all a mode change needs.
                         if (state == ContentState.ModeDiffers)
                             replica.SetAttributes(download.Path, expected.Mode!.Value, null);
-                        Log.AlreadyCurrent(logger, offset, download.Path, state == ContentState.ModeDiffers);
+                        LogAlreadyCurrent(logger, offset, download.Path, state == ContentState.ModeDiffers);
                         download.Span?.SetTag(InFlightDownload.ResultTag, state == ContentState.ModeDiffers ? "chmod" : "current");
                         unresolved.RemoveExact(download.Path);
                         break;
                     }
                     var result = await downloader.DownloadAsync(download.Path, expected, onBytes: null, parent, abandon);
                     _outage.End();
-                    Log.Downloaded(logger, offset, download.Path, result);
+                    LogDownloaded(logger, offset, download.Path, result);
                     download.Span?.SetTag(InFlightDownload.ResultTag, InFlightDownload.ResultName(result));
                     if (result == DownloadResult.NotFound)
                         unresolved.Add(download.Path, expected);
                     else
                         unresolved.RemoveExact(download.Path);
                     if (result == DownloadResult.Rejected)
-                        progress?.RecordError($"the file server refused {download.Path}");
+                        progress.RecordError($"the file server refused {download.Path}");
                     break;
                 }
                 catch (Exception ex) when (!abandon.IsCancellationRequested && IsTransient(ex))
                 {
                     // Network or server trouble: retry until it works or we stop; the offset waits meanwhile.
                     _outage.Begin(ex.Message);
-                    Log.DownloadStillFailing(logger, offset, download.Path, attempt, ex);
-                    telemetry?.Retrying("download");
+                    LogDownloadStillFailing(logger, offset, download.Path, attempt, ex);
+                    telemetry.Retrying("download");
                     download.Span?.AddEvent(new ActivityEvent("retry"));
                     await backoff.WaitAsync(abandon);
                 }
@@ -148,8 +148,8 @@ internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDo
         }
         catch (Exception ex)
         {
-            Log.DownloadCrashed(logger, offset, download.Path, ex);
-            progress?.RecordError($"download of {download.Path} failed: {ex.Message}");
+            LogDownloadCrashed(logger, offset, download.Path, ex);
+            progress.RecordError($"download of {download.Path} failed: {ex.Message}");
             download.Span?.SetStatus(ActivityStatusCode.Error, ex.Message);
             offsets.Complete(offset);
         }
@@ -186,7 +186,7 @@ internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDo
         catch (TimeoutException)
         {
         }
-        Log.Abandoning(logger, InFlightCount);
+        LogAbandoning(logger, InFlightCount);
         await _abandon.CancelAsync();
         await all;
         _abandon.Dispose();
@@ -226,24 +226,21 @@ internal sealed partial class DownloadScheduler(ReplicaDirectory replica, FileDo
             return _inFlight.Where(d => d.Task is not null).Select(d => d.Task!).ToArray();
     }
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} already has the announced size and mtime (mode changed: {Chmodded})")]
-        public static partial void AlreadyCurrent(ILogger logger, long offset, string path, bool chmodded);
+    [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} already has the announced size and mtime (mode changed: {Chmodded})")]
+    private static partial void LogAlreadyCurrent(ILogger logger, long offset, string path, bool chmodded);
 
-        [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} {Result}")]
-        public static partial void Downloaded(ILogger logger, long offset, string path, DownloadResult result);
+    [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} {Result}")]
+    private static partial void LogDownloaded(ILogger logger, long offset, string path, DownloadResult result);
 
-        [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} is written again by a later event; skipping this version")]
-        public static partial void Superseded(ILogger logger, long offset, string path);
+    [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} is written again by a later event; skipping this version")]
+    private static partial void LogSuperseded(ILogger logger, long offset, string path);
 
-        [LoggerMessage(LogLevel.Debug, "Event {Offset}: download of {Path} failed again (attempt {Attempt})")]
-        public static partial void DownloadStillFailing(ILogger logger, long offset, string path, int attempt, Exception exception);
+    [LoggerMessage(LogLevel.Debug, "Event {Offset}: download of {Path} failed again (attempt {Attempt})")]
+    private static partial void LogDownloadStillFailing(ILogger logger, long offset, string path, int attempt, Exception exception);
 
-        [LoggerMessage(LogLevel.Error, "Event {Offset}: download of {Path} failed unexpectedly; the next reconcile repairs it")]
-        public static partial void DownloadCrashed(ILogger logger, long offset, string path, Exception exception);
+    [LoggerMessage(LogLevel.Error, "Event {Offset}: download of {Path} failed unexpectedly; the next reconcile repairs it")]
+    private static partial void LogDownloadCrashed(ILogger logger, long offset, string path, Exception exception);
 
-        [LoggerMessage(LogLevel.Warning, "Stopping: abandoning {Count} downloads still in flight; they are replayed on the next start")]
-        public static partial void Abandoning(ILogger logger, int count);
-    }
+    [LoggerMessage(LogLevel.Warning, "Stopping: abandoning {Count} downloads still in flight; they are replayed on the next start")]
+    private static partial void LogAbandoning(ILogger logger, int count);
 }

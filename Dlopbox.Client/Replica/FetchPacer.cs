@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Dlopbox.Client.Replica;
 
 /// <summary>
@@ -7,7 +5,7 @@ namespace Dlopbox.Client.Replica;
 /// would otherwise be fetched once per version, most of them stale on arrival; paced, the versions that
 /// arrive meanwhile supersede each other and only the newest is fetched. Thread-safe.
 /// </summary>
-internal sealed class FetchPacer
+internal sealed class FetchPacer(TimeProvider time)
 {
     public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(250);
 
@@ -21,7 +19,7 @@ internal sealed class FetchPacer
         {
             if (!_lastFetchStart.TryGetValue(path, out var last))
                 return null;
-            var wait = MinInterval - Stopwatch.GetElapsedTime(last);
+            var wait = MinInterval - time.GetElapsedTime(last);
             return wait > TimeSpan.Zero ? wait : null;
         }
     }
@@ -33,10 +31,10 @@ internal sealed class FetchPacer
             // Only recent fetches matter: forget the old ones now and then, so the map stays small.
             if (_lastFetchStart.Count >= 4096)
             {
-                foreach (var stale in _lastFetchStart.Where(e => Stopwatch.GetElapsedTime(e.Value) >= MinInterval).Select(e => e.Key).ToList())
+                foreach (var stale in _lastFetchStart.Where(e => time.GetElapsedTime(e.Value) >= MinInterval).Select(e => e.Key).ToList())
                     _lastFetchStart.Remove(stale);
             }
-            _lastFetchStart[path] = Stopwatch.GetTimestamp();
+            _lastFetchStart[path] = time.GetTimestamp();
         }
     }
 }

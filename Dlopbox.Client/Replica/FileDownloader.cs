@@ -35,7 +35,7 @@ internal sealed partial class FileDownloader(
     IMasterFileSource source,
     ReplicaDirectory replica,
     ILogger<FileDownloader> logger,
-    ClientTelemetry? telemetry = null)
+    ClientTelemetry telemetry)
 {
     private const int BufferSize = 256 * 1024;
 
@@ -64,12 +64,12 @@ internal sealed partial class FileDownloader(
         }
         catch (HttpRequestException ex) when (IsPermanent(ex.StatusCode))
         {
-            Log.Rejected(logger, path, (int)ex.StatusCode!.Value);
+            LogRejected(logger, path, (int)ex.StatusCode!.Value);
             return DownloadResult.Rejected;
         }
         if (file is null)
         {
-            Log.Gone(logger, path);
+            LogGone(logger, path);
             return DownloadResult.NotFound;
         }
 
@@ -77,7 +77,7 @@ internal sealed partial class FileDownloader(
         {
             if (file.Length is { } length && length != expected.Size)
             {
-                Log.Mismatch(logger, path, "size", expected.Size.ToString(), length.ToString());
+                LogMismatch(logger, path, "size", expected.Size.ToString(), length.ToString());
                 return DownloadResult.Changed;
             }
 
@@ -93,7 +93,7 @@ internal sealed partial class FileDownloader(
                 using (var output = target.Parent.CreateFile(temp, 0x180))
                 {
                     (size, sha256) = await CopyAndHashAsync(file.Content, output, expected.Size, onBytes, cancellationToken);
-                    telemetry?.Downloaded(size);
+                    telemetry.Downloaded(size);
                     if (size == expected.Size && (expected.Sha256 is not { } wanted || string.Equals(wanted, sha256, StringComparison.OrdinalIgnoreCase)))
                     {
                         // On the fd, before the rename: the file appears with its mode and mtime, never without.
@@ -104,15 +104,15 @@ internal sealed partial class FileDownloader(
                 }
                 if (size != expected.Size)
                 {
-                    Log.Mismatch(logger, path, "size", expected.Size.ToString(), size.ToString());
-                    telemetry?.Mismatch("size");
+                    LogMismatch(logger, path, "size", expected.Size.ToString(), size.ToString());
+                    telemetry.Mismatch("size");
                     target.Parent.TryRemove(temp);
                     return DownloadResult.Changed;
                 }
                 if (expected.Sha256 is { } expectedHash && !string.Equals(expectedHash, sha256, StringComparison.OrdinalIgnoreCase))
                 {
-                    Log.Mismatch(logger, path, "sha256", expectedHash, sha256);
-                    telemetry?.Mismatch("sha256");
+                    LogMismatch(logger, path, "sha256", expectedHash, sha256);
+                    telemetry.Mismatch("sha256");
                     target.Parent.TryRemove(temp);
                     return DownloadResult.Changed;
                 }
@@ -170,15 +170,12 @@ internal sealed partial class FileDownloader(
     private static bool IsPermanent(HttpStatusCode? status) =>
         status is { } code && (int)code is >= 400 and < 500 && code is not HttpStatusCode.RequestTimeout and not HttpStatusCode.TooManyRequests;
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Debug, "Skipped {Path}: gone from the master (404); a later event says what became of it")]
-        public static partial void Gone(ILogger logger, string path);
+    [LoggerMessage(LogLevel.Debug, "Skipped {Path}: gone from the master (404); a later event says what became of it")]
+    private static partial void LogGone(ILogger logger, string path);
 
-        [LoggerMessage(LogLevel.Debug, "Discarded {Path}: {What} is {Actual}, expected {Expected}; the file changed again and a later event brings it")]
-        public static partial void Mismatch(ILogger logger, string path, string what, string expected, string actual);
+    [LoggerMessage(LogLevel.Debug, "Discarded {Path}: {What} is {Actual}, expected {Expected}; the file changed again and a later event brings it")]
+    private static partial void LogMismatch(ILogger logger, string path, string what, string expected, string actual);
 
-        [LoggerMessage(LogLevel.Error, "Skipped {Path}: the file server refused it with status {StatusCode}")]
-        public static partial void Rejected(ILogger logger, string path, int statusCode);
-    }
+    [LoggerMessage(LogLevel.Error, "Skipped {Path}: the file server refused it with status {StatusCode}")]
+    private static partial void LogRejected(ILogger logger, string path, int statusCode);
 }

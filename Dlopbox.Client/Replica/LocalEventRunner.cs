@@ -8,7 +8,7 @@ namespace Dlopbox.Client.Replica;
 /// went wrong the same way for every kind: a refused path, a malformed event, a failed local operation.
 /// None of these stalls the stream: the next reconcile repairs a local failure.
 /// </summary>
-internal sealed partial class LocalEventRunner(AppliedOffsetTracker offsets, ILogger logger, SyncProgress? progress)
+internal sealed partial class LocalEventRunner(AppliedOffsetTracker offsets, ILogger logger, SyncProgress progress)
 {
     /// <summary>Applies <paramref name="apply"/> as the whole of event <paramref name="offset"/>.</summary>
     public void Run(long offset, FileChange change, Action apply)
@@ -38,34 +38,31 @@ internal sealed partial class LocalEventRunner(AppliedOffsetTracker offsets, ILo
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Log.LocalOperationFailed(logger, change.Kind, change.Path, ex);
-            progress?.RecordError($"{change.Kind.ToString().ToLowerInvariant()} {change.Path} failed locally: {ex.Message}");
+            LogLocalOperationFailed(logger, change.Kind, change.Path, ex);
+            progress.RecordError($"{change.Kind.ToString().ToLowerInvariant()} {change.Path} failed locally: {ex.Message}");
         }
     }
 
     public void Refused(long offset, ChangeKind kind, string? path, string reason)
     {
-        Log.RefusedPath(logger, offset, kind, path, reason);
-        progress?.RecordError($"refused event {offset}: unsafe path '{path}': {reason}");
+        LogRefusedPath(logger, offset, kind, path, reason);
+        progress.RecordError($"refused event {offset}: unsafe path '{path}': {reason}");
     }
 
     /// <summary>Skips a malformed event: logged, and counted as handled.</summary>
     public void Malformed(long offset, FileChange change, string reason)
     {
-        Log.Malformed(logger, offset, change.Kind, change.Path, reason);
-        progress?.RecordError($"skipped malformed event {offset}: {reason}");
+        LogMalformed(logger, offset, change.Kind, change.Path, reason);
+        progress.RecordError($"skipped malformed event {offset}: {reason}");
         offsets.Done(offset);
     }
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Warning, "Refused event {Offset} ({Kind}): unsafe path '{Path}': {Reason}")]
-        public static partial void RefusedPath(ILogger logger, long offset, ChangeKind kind, string? path, string reason);
+    [LoggerMessage(LogLevel.Warning, "Refused event {Offset} ({Kind}): unsafe path '{Path}': {Reason}")]
+    private static partial void LogRefusedPath(ILogger logger, long offset, ChangeKind kind, string? path, string reason);
 
-        [LoggerMessage(LogLevel.Warning, "Skipped malformed event {Offset} ({Kind} {Path}): {Reason}")]
-        public static partial void Malformed(ILogger logger, long offset, ChangeKind kind, string path, string reason);
+    [LoggerMessage(LogLevel.Warning, "Skipped malformed event {Offset} ({Kind} {Path}): {Reason}")]
+    private static partial void LogMalformed(ILogger logger, long offset, ChangeKind kind, string path, string reason);
 
-        [LoggerMessage(LogLevel.Error, "{Kind} {Path} failed locally; the next reconcile repairs it")]
-        public static partial void LocalOperationFailed(ILogger logger, ChangeKind kind, string path, Exception exception);
-    }
+    [LoggerMessage(LogLevel.Error, "{Kind} {Path} failed locally; the next reconcile repairs it")]
+    private static partial void LogLocalOperationFailed(ILogger logger, ChangeKind kind, string path, Exception exception);
 }

@@ -29,7 +29,7 @@ internal sealed partial class MetadataApplier(ReplicaDirectory replica, Unresolv
         runner.Run(offset, change, () =>
         {
             if (!replica.SetSymlink(change.Path, change.Target!, change.Mtime))
-                Log.AlreadyCurrent(logger, offset, change.Path);
+                LogAlreadyCurrent(logger, offset, change.Path);
         });
     }
 
@@ -44,16 +44,13 @@ internal sealed partial class MetadataApplier(ReplicaDirectory replica, Unresolv
         {
             // Missing: a later write (or reconcile) brings the file with its mode. Dirs carry no mtime.
             if (!replica.SetAttributes(change.Path, mode, change.IsDir ? null : change.Mtime))
-                Log.NothingThere(logger, offset, change.Path);
+                LogNothingThere(logger, offset, change.Path);
         });
     }
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} already is that link")]
-        public static partial void AlreadyCurrent(ILogger logger, long offset, string path);
+    [LoggerMessage(LogLevel.Debug, "Event {Offset}: {Path} already is that link")]
+    private static partial void LogAlreadyCurrent(ILogger logger, long offset, string path);
 
-        [LoggerMessage(LogLevel.Debug, "Event {Offset}: no file or dir at {Path} to change the attributes of; a later event brings it")]
-        public static partial void NothingThere(ILogger logger, long offset, string path);
-    }
+    [LoggerMessage(LogLevel.Debug, "Event {Offset}: no file or dir at {Path} to change the attributes of; a later event brings it")]
+    private static partial void LogNothingThere(ILogger logger, long offset, string path);
 }

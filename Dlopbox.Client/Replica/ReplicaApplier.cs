@@ -31,7 +31,7 @@ internal sealed partial class ReplicaApplier : IDisposable
     private readonly AppliedOffsetTracker _offsets;
     private readonly UnresolvedFiles _unresolved;
     private readonly ILogger<ReplicaApplier> _logger;
-    private readonly ClientTelemetry? _telemetry;
+    private readonly ClientTelemetry _telemetry;
 
     /// <summary>The span of the event being dispatched, until a download takes it over (it then ends with the download).</summary>
     private Activity? _applying;
@@ -43,9 +43,9 @@ internal sealed partial class ReplicaApplier : IDisposable
         UnresolvedFiles unresolved,
         IOptions<ClientOptions> options,
         ILogger<ReplicaApplier> logger,
-        ClientTelemetry? telemetry = null,
-        SyncProgress? progress = null,
-        TimeProvider? time = null)
+        ClientTelemetry telemetry,
+        SyncProgress progress,
+        TimeProvider time)
     {
         _telemetry = telemetry;
         _replica = replica;
@@ -54,7 +54,7 @@ internal sealed partial class ReplicaApplier : IDisposable
         _logger = logger;
         _local = new LocalEventRunner(offsets, logger, progress);
         _metadata = new MetadataApplier(replica, unresolved, _local, logger);
-        _downloads = new DownloadScheduler(replica, downloader, offsets, unresolved, _local, options, logger, telemetry, progress, time ?? TimeProvider.System);
+        _downloads = new DownloadScheduler(replica, downloader, offsets, unresolved, _local, options, logger, telemetry, progress, time);
     }
 
     public int InFlightCount => _downloads.InFlightCount;
@@ -67,7 +67,7 @@ internal sealed partial class ReplicaApplier : IDisposable
     public async Task<ApplyOutcome> ApplyAsync(long offset, ChangeRecord record, ActivityContext traceParent, ActivityContext delivered,
         CancellationToken cancellationToken)
     {
-        _telemetry?.Dispatching(offset, record.ReceivedAt);
+        _telemetry.Dispatching(offset, record.ReceivedAt);
         _applying = ClientTelemetry.StartApply(offset, record.Change, traceParent, delivered);
         try
         {
@@ -199,7 +199,7 @@ internal sealed partial class ReplicaApplier : IDisposable
         }
         if (change.IsDir && _replica.Probe(change.Path) == LocalKind.Directory)
         {
-            Log.MoveAlreadyApplied(_logger, offset, fromPath, change.Path);
+            LogMoveAlreadyApplied(_logger, offset, fromPath, change.Path);
             _offsets.Begin(offset);
             try
             {
@@ -211,7 +211,7 @@ internal sealed partial class ReplicaApplier : IDisposable
             }
             return ApplyOutcome.Dispatched;
         }
-        Log.MoveSourceMissing(_logger, offset, fromPath, change.Path);
+        LogMoveSourceMissing(_logger, offset, fromPath, change.Path);
         return ApplyOutcome.ResyncRequired;
     }
 
@@ -225,7 +225,7 @@ internal sealed partial class ReplicaApplier : IDisposable
                 _unresolved.RemoveExact(path);
                 continue;
             }
-            Log.Refetching(_logger, offset, path);
+            LogRefetching(_logger, offset, path);
             await _downloads.StartAsync(offset, path, expected, null, cancellationToken, partOfEarlierOffset: true);
         }
     }
@@ -248,15 +248,12 @@ internal sealed partial class ReplicaApplier : IDisposable
         }
     }
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Debug, "Event {Offset}: fetching {Path} again under the name its dir was moved to")]
-        public static partial void Refetching(ILogger logger, long offset, string path);
+    [LoggerMessage(LogLevel.Debug, "Event {Offset}: fetching {Path} again under the name its dir was moved to")]
+    private static partial void LogRefetching(ILogger logger, long offset, string path);
 
-        [LoggerMessage(LogLevel.Debug, "Event {Offset}: move of dir {OldPath} to {Path} already applied")]
-        public static partial void MoveAlreadyApplied(ILogger logger, long offset, string oldPath, string path);
+    [LoggerMessage(LogLevel.Debug, "Event {Offset}: move of dir {OldPath} to {Path} already applied")]
+    private static partial void LogMoveAlreadyApplied(ILogger logger, long offset, string oldPath, string path);
 
-        [LoggerMessage(LogLevel.Warning, "Event {Offset}: cannot move dir {OldPath} to {Path}: the replica has neither; resyncing from a snapshot")]
-        public static partial void MoveSourceMissing(ILogger logger, long offset, string oldPath, string path);
-    }
+    [LoggerMessage(LogLevel.Warning, "Event {Offset}: cannot move dir {OldPath} to {Path}: the replica has neither; resyncing from a snapshot")]
+    private static partial void LogMoveSourceMissing(ILogger logger, long offset, string oldPath, string path);
 }

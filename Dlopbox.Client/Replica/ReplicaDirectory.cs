@@ -21,7 +21,7 @@ internal enum ContentState
 /// none of which follows a link: nothing here can touch a file outside the replica. Every change is first
 /// recorded in <see cref="OwnWrites"/> (when given), so the drift watcher knows it for the client's own.
 /// </summary>
-internal sealed class ReplicaDirectory(string root, OwnWrites? ownWrites = null) : IDisposable
+internal sealed class ReplicaDirectory(string root, OwnWrites ownWrites) : IDisposable
 {
     private readonly ReplicaRoot _root = new(root);
 
@@ -42,7 +42,7 @@ internal sealed class ReplicaDirectory(string root, OwnWrites? ownWrites = null)
     /// </summary>
     public ReplicaEntry OpenForWrite(string path, ReplicaEntry? resolved = null)
     {
-        ownWrites?.Record(path);
+        ownWrites.Record(path);
         return resolved?.Borrow() ?? _root.Open(path, createParents: true)!;
     }
 
@@ -126,7 +126,7 @@ internal sealed class ReplicaDirectory(string root, OwnWrites? ownWrites = null)
         using var source = _root.Open(from, createParents: false);
         if (source is null || !source.Parent.TryLstat(source.Name, out var status))
             throw new FileNotFoundException("Nothing to move", from);
-        ownWrites?.Record(from);
+        ownWrites.Record(from);
         using var target = OpenForWrite(to);
         // renameat replaces a file or link atomically, a dir only when empty and by a dir: clear dirs first.
         if (status.IsDir || (target.Parent.TryLstat(target.Name, out var existing) && existing.IsDir))
@@ -173,7 +173,7 @@ internal sealed class ReplicaDirectory(string root, OwnWrites? ownWrites = null)
         if (entry is null || !entry.Parent.TryLstat(entry.Name, out var status) || status.Kind is not (EntryKind.File or EntryKind.Directory))
             return false;
         if (status.Permissions != mode || (status.Kind == EntryKind.File && mtime is { } changed && status.Mtime != changed))
-            ownWrites?.Record(path);
+            ownWrites.Record(path);
         if (status.Permissions != mode)
             entry.Parent.SetPermissions(entry.Name, mode & FileChange.PermissionBits);
         if (status.Kind == EntryKind.File && mtime is { } stamp && status.Mtime != stamp)
@@ -187,7 +187,7 @@ internal sealed class ReplicaDirectory(string root, OwnWrites? ownWrites = null)
     /// </summary>
     public void CommitTemp(string path, ReplicaEntry target, string tempName)
     {
-        ownWrites?.Record(path);
+        ownWrites.Record(path);
         CommitTemp(target, tempName);
     }
 
@@ -232,7 +232,7 @@ internal sealed class ReplicaDirectory(string root, OwnWrites? ownWrites = null)
         using var entry = _root.Open(path, createParents: false, allowReserved);
         if (entry is not null)
         {
-            ownWrites?.Record(path);
+            ownWrites.Record(path);
             TreeRemover.Delete(entry.Parent, entry.Name);
         }
     }

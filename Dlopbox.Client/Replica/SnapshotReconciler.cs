@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dlopbox.Client.State;
 using Dlopbox.Contracts;
 using Microsoft.Extensions.Options;
@@ -20,6 +19,7 @@ internal sealed partial class SnapshotReconciler(
     UnresolvedFiles unresolved,
     SyncProgress progress,
     IOptions<ClientOptions> options,
+    TimeProvider time,
     ILogger<SnapshotReconciler> logger)
 {
     /// <summary>
@@ -28,17 +28,17 @@ internal sealed partial class SnapshotReconciler(
     /// </summary>
     public async Task<ReconcileOutcome> ReconcileAsync(CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
+        var start = time.GetTimestamp();
         unresolved.Clear();
         var snapshot = await snapshots.GetAsync(cancellationToken);
         var plan = ReconcilePlanner.Plan(snapshot.Entries, replica.Scan(), options.Value.KeepLocalFiles);
-        Log.Planned(logger, snapshot.Offset, snapshot.Entries.Count, plan.Kept, plan.Downloads.Count, plan.DownloadBytes, plan.Deletes.Count, plan.Mkdirs.Count,
+        LogPlanned(logger, snapshot.Offset, snapshot.Entries.Count, plan.Kept, plan.Downloads.Count, plan.DownloadBytes, plan.Deletes.Count, plan.Mkdirs.Count,
             plan.Symlinks.Count, plan.ModeChanges.Count);
 
         foreach (var path in plan.Refused)
         {
             var reason = PathRules.Check(path) ?? "reserved name";
-            Log.RefusedPath(logger, path, reason);
+            LogRefusedPath(logger, path, reason);
             progress.RecordError($"refused unsafe path '{path}' in the snapshot: {reason}");
         }
         // Paths from the scan may hold reserved names (leftovers): deleted all the same, by relative path.
@@ -99,8 +99,8 @@ internal sealed partial class SnapshotReconciler(
         foreach (var change in plan.ModeChanges)
             Refusing(change.Path, () => replica.SetAttributes(change.Path, change.Mode, null));
 
-        Log.Reconciled(logger, replica.Root, snapshot.Offset, plan.Kept, written, skipped,
-            plan.Deletes.Count + plan.TempFiles.Count, plan.Mkdirs.Count, plan.Symlinks.Count, plan.ModeChanges.Count, clock.Elapsed.TotalSeconds);
+        LogReconciled(logger, replica.Root, snapshot.Offset, plan.Kept, written, skipped,
+            plan.Deletes.Count + plan.TempFiles.Count, plan.Mkdirs.Count, plan.Symlinks.Count, plan.ModeChanges.Count, time.GetElapsedTime(start).TotalSeconds);
         return new ReconcileOutcome(snapshot.Offset, snapshot.Epoch, written + plan.Deletes.Count + plan.Mkdirs.Count + plan.Symlinks.Count + plan.ModeChanges.Count);
     }
 
@@ -119,19 +119,16 @@ internal sealed partial class SnapshotReconciler(
 
     private void Refused(string path, string reason)
     {
-        Log.RefusedPath(logger, path, reason);
+        LogRefusedPath(logger, path, reason);
         progress.RecordError($"refused unsafe path '{path}' in the snapshot: {reason}");
     }
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Information, "Snapshot at offset {Offset} lists {Entries} entries: {Kept} files and links up to date, {Downloads} to download ({Bytes} bytes), {Deletes} to delete, {Mkdirs} dirs to create, {Symlinks} links to make, {Chmods} modes to set")]
-        public static partial void Planned(ILogger logger, long offset, int entries, int kept, int downloads, long bytes, int deletes, int mkdirs, int symlinks, int chmods);
+    [LoggerMessage(LogLevel.Information, "Snapshot at offset {Offset} lists {Entries} entries: {Kept} files and links up to date, {Downloads} to download ({Bytes} bytes), {Deletes} to delete, {Mkdirs} dirs to create, {Symlinks} links to make, {Chmods} modes to set")]
+    private static partial void LogPlanned(ILogger logger, long offset, int entries, int kept, int downloads, long bytes, int deletes, int mkdirs, int symlinks, int chmods);
 
-        [LoggerMessage(LogLevel.Information, "Reconciled {ReplicaDir} to snapshot offset {Offset}: {Kept} kept, {Downloaded} downloaded, {Skipped} skipped (changed or gone since), {Deleted} deleted, {Created} dirs created, {Symlinks} links made, {Chmods} modes set in {Seconds:0.00} s")]
-        public static partial void Reconciled(ILogger logger, string replicaDir, long offset, int kept, int downloaded, int skipped, int deleted, int created, int symlinks, int chmods, double seconds);
+    [LoggerMessage(LogLevel.Information, "Reconciled {ReplicaDir} to snapshot offset {Offset}: {Kept} kept, {Downloaded} downloaded, {Skipped} skipped (changed or gone since), {Deleted} deleted, {Created} dirs created, {Symlinks} links made, {Chmods} modes set in {Seconds:0.00} s")]
+    private static partial void LogReconciled(ILogger logger, string replicaDir, long offset, int kept, int downloaded, int skipped, int deleted, int created, int symlinks, int chmods, double seconds);
 
-        [LoggerMessage(LogLevel.Warning, "Refused snapshot entry with unsafe path '{Path}': {Reason}")]
-        public static partial void RefusedPath(ILogger logger, string path, string reason);
-    }
+    [LoggerMessage(LogLevel.Warning, "Refused snapshot entry with unsafe path '{Path}': {Reason}")]
+    private static partial void LogRefusedPath(ILogger logger, string path, string reason);
 }

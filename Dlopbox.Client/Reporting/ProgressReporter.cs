@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Dlopbox.Client.Replica;
 using Dlopbox.Client.State;
@@ -92,7 +91,7 @@ internal sealed partial class ProgressReporter(
         {
             await client.PutAsync(options.Value.Name, report, stoppingToken);
             if (_reportOutage.Succeeded() is { } ended)
-                Log.ReportsRecovered(logger, ended.Duration.TotalSeconds);
+                LogReportsRecovered(logger, ended.Duration.TotalSeconds);
         }
         catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !stoppingToken.IsCancellationRequested))
         {
@@ -101,9 +100,9 @@ internal sealed partial class ProgressReporter(
             {
                 // A refused token is a setting to fix, not an outage to wait out: said louder.
                 if (ex is HttpRequestException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden } refused)
-                    Log.ReportsRefused(logger, (int)refused.StatusCode!);
+                    LogReportsRefused(logger, (int)refused.StatusCode!);
                 else
-                    Log.ReportsFailing(logger, ex is OperationCanceledException ? "timed out" : ex.Message);
+                    LogReportsFailing(logger, ex is OperationCanceledException ? "timed out" : ex.Message);
             }
         }
     }
@@ -112,7 +111,7 @@ internal sealed partial class ProgressReporter(
     private async Task SaveStatusAsync(ClientProgress report, bool force, CancellationToken cancellationToken)
     {
         if (!force && report.Phase == _lastStatusPhase && _lastStatusWrite != 0
-            && Stopwatch.GetElapsedTime(_lastStatusWrite) < options.Value.ReportInterval)
+            && time.GetElapsedTime(_lastStatusWrite) < options.Value.ReportInterval)
             return;
         try
         {
@@ -128,33 +127,30 @@ internal sealed partial class ProgressReporter(
                 Repaired = report.Repaired,
                 UpdatedAt = time.GetUtcNow(),
             }, cancellationToken);
-            _lastStatusWrite = Stopwatch.GetTimestamp();
+            _lastStatusWrite = time.GetTimestamp();
             _lastStatusPhase = report.Phase;
             if (_statusOutage.Succeeded() is not null)
-                Log.StatusFileRecovered(logger, _status.FilePath);
+                LogStatusFileRecovered(logger, _status.FilePath);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             if (_statusOutage.Failed())
-                Log.StatusFileFailing(logger, _status.FilePath, ex.Message);
+                LogStatusFileFailing(logger, _status.FilePath, ex.Message);
         }
     }
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Debug, "Progress reports to the Interface are failing ({Reason}); the next ones are tried as usual")]
-        public static partial void ReportsFailing(ILogger logger, string reason);
+    [LoggerMessage(LogLevel.Debug, "Progress reports to the Interface are failing ({Reason}); the next ones are tried as usual")]
+    private static partial void LogReportsFailing(ILogger logger, string reason);
 
-        [LoggerMessage(LogLevel.Warning, "The Interface refuses this client's progress reports ({Status}): set --token (Client__Token) to its Interface__ClientToken; the sync goes on regardless")]
-        public static partial void ReportsRefused(ILogger logger, int status);
+    [LoggerMessage(LogLevel.Warning, "The Interface refuses this client's progress reports ({Status}): set --token (Client__Token) to its Interface__ClientToken; the sync goes on regardless")]
+    private static partial void LogReportsRefused(ILogger logger, int status);
 
-        [LoggerMessage(LogLevel.Information, "Progress reports reach the Interface again after {Seconds:0.0} s")]
-        public static partial void ReportsRecovered(ILogger logger, double seconds);
+    [LoggerMessage(LogLevel.Information, "Progress reports reach the Interface again after {Seconds:0.0} s")]
+    private static partial void LogReportsRecovered(ILogger logger, double seconds);
 
-        [LoggerMessage(LogLevel.Debug, "Could not write {StatusFile} ({Reason}); retrying with the next report")]
-        public static partial void StatusFileFailing(ILogger logger, string statusFile, string reason);
+    [LoggerMessage(LogLevel.Debug, "Could not write {StatusFile} ({Reason}); retrying with the next report")]
+    private static partial void LogStatusFileFailing(ILogger logger, string statusFile, string reason);
 
-        [LoggerMessage(LogLevel.Debug, "Writing {StatusFile} works again")]
-        public static partial void StatusFileRecovered(ILogger logger, string statusFile);
-    }
+    [LoggerMessage(LogLevel.Debug, "Writing {StatusFile} works again")]
+    private static partial void LogStatusFileRecovered(ILogger logger, string statusFile);
 }

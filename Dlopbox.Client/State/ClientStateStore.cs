@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Dlopbox.FileSystem;
 using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Client.State;
@@ -36,7 +37,7 @@ internal sealed partial class ClientStateStore(IOptions<ClientOptions> options, 
         catch (JsonException ex)
         {
             // A state we cannot trust is no state: a full reconcile is always correct.
-            Log.StateUnreadable(logger, FilePath, ex);
+            LogStateUnreadable(logger, FilePath, ex);
             return null;
         }
     }
@@ -59,9 +60,6 @@ internal sealed partial class ClientStateStore(IOptions<ClientOptions> options, 
     /// <summary>Forgets the state, so that a crash during a resync restarts from a snapshot rather than from a stale offset.</summary>
     public void Delete() => File.Delete(FilePath);
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Warning, "State file {StateFile} is unreadable; starting from a snapshot")]
-        public static partial void StateUnreadable(ILogger logger, string stateFile, Exception exception);
-    }
+    [LoggerMessage(LogLevel.Warning, "State file {StateFile} is unreadable; starting from a snapshot")]
+    private static partial void LogStateUnreadable(ILogger logger, string stateFile, Exception exception);
 }

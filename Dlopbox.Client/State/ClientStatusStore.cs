@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dlopbox.Contracts;
+using Dlopbox.FileSystem;
 
 namespace Dlopbox.Client.State;
 

@@ -55,7 +55,7 @@ internal sealed partial class InitialSyncDisplay(
             var counters = progress.ReadReconcile();
             var over = !counters.Active || counters.Generation != generation || stoppingToken.IsCancellationRequested;
             if (renderer.Next(counters, final: over) is { } line)
-                Log.Progress(logger, line);
+                LogProgress(logger, line);
             if (over)
                 return;
             using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
@@ -64,9 +64,6 @@ internal sealed partial class InitialSyncDisplay(
         }
     }
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Information, "{Line}")]
-        public static partial void Progress(ILogger logger, string line);
-    }
+    [LoggerMessage(LogLevel.Information, "{Line}")]
+    private static partial void LogProgress(ILogger logger, string line);
 }

@@ -2,6 +2,7 @@ using Dlopbox.EventBus;
 using Dlopbox.Interface.EventStream;
 using Dlopbox.Interface.Index;
 using Dlopbox.Interface.Live;
+using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Interface.Extensions;
 
@@ -12,8 +13,8 @@ public static class InterfaceServiceExtensions
     {
         builder.Services.AddOptions<InterfaceOptions>()
             .BindConfiguration(InterfaceOptions.Section)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<InterfaceOptions>, InterfaceOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddEventStreamConnection(builder.Environment.ApplicationName);
         builder.Services.AddSingleton<RabbitConnectionProvider>();
@@ -38,8 +39,8 @@ public static class InterfaceServiceExtensions
     {
         builder.Services.AddOptions<LiveOptions>()
             .BindConfiguration(LiveOptions.Section)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<LiveOptions>, LiveOptionsValidator>();
         builder.Services.AddSingleton<LiveFeed>();
         builder.Services.AddSingleton<ClientRegistry>();
         return builder;

@@ -62,7 +62,7 @@ public sealed class ClientSettingsTests
         Assert.Equal("/env/state", configuration["Client:StateDir"]);
         Assert.Equal("amqp://env:env@broker:5672/", configuration["ConnectionStrings:rabbit"]);
         Assert.Equal("http://env-nginx:8080", configuration["services:nginx:http:0"]);
-        var options = configuration.GetSection(ClientOptions.SectionName).Get<ClientOptions>()!;
+        var options = configuration.GetSection(ClientOptions.Section).Get<ClientOptions>()!;
         Assert.Equal(("/cli/replica", "/env/state", "cli-name"), (options.ReplicaDir, options.StateDir, options.Name));
     }
 

@@ -16,8 +16,8 @@ public sealed class FileDownloaderTests : IDisposable
 
     public FileDownloaderTests()
     {
-        _replica = new ReplicaDirectory(_dir.Replica);
-        _downloader = new FileDownloader(_master, _replica, NullLogger<FileDownloader>.Instance);
+        _replica = new ReplicaDirectory(_dir.Replica, TestTelemetry.OwnWrites());
+        _downloader = new FileDownloader(_master, _replica, NullLogger<FileDownloader>.Instance, TestTelemetry.Client());
     }
 
     public void Dispose()

@@ -13,7 +13,7 @@ public sealed class NginxFileSourceTests : IDisposable
     private readonly TempDirectory _dir = new();
     private readonly ReplicaDirectory _replica;
 
-    public NginxFileSourceTests() => _replica = new ReplicaDirectory(_dir.Replica);
+    public NginxFileSourceTests() => _replica = new ReplicaDirectory(_dir.Replica, TestTelemetry.OwnWrites());
 
     public void Dispose()
     {
@@ -42,7 +42,7 @@ public sealed class NginxFileSourceTests : IDisposable
     private async Task<DownloadResult> Download(StubHandler handler, string path, byte[] announced)
     {
         var source = new NginxFileSource(new HttpClient(handler) { BaseAddress = new Uri("http://nginx/") });
-        var downloader = new FileDownloader(source, _replica, NullLogger<FileDownloader>.Instance);
+        var downloader = new FileDownloader(source, _replica, NullLogger<FileDownloader>.Instance, TestTelemetry.Client());
         return await downloader.DownloadAsync(path, new ExpectedContent(announced.Length, new FileTime(1_700_000_000, 5), InMemoryMasterFiles.Sha256(announced)),
             CancellationToken.None);
     }

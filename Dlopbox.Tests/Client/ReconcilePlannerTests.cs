@@ -136,7 +136,7 @@ public class ReconcilePlannerTests
         dir.WriteFile("b/" + WireNames.TempFilePrefix + "9", "half");
         Directory.CreateDirectory(dir.InReplica("b/c"));
 
-        var plan = ReconcilePlanner.Plan([File("a/x"), File("b/y", 3)], new ReplicaDirectory(dir.Replica).Scan());
+        var plan = ReconcilePlanner.Plan([File("a/x"), File("b/y", 3)], new ReplicaDirectory(dir.Replica, TestTelemetry.OwnWrites()).Scan());
 
         Assert.Equal(1, plan.Kept);
         Assert.Equal(["b/y"], plan.Downloads.Select(entry => entry.Path));
@@ -204,7 +204,7 @@ public class ReconcilePlannerTests
         dir.WriteFile("f", "0123456789");
         System.IO.File.CreateSymbolicLink(dir.InReplica("out"), outside);
         System.IO.File.CreateSymbolicLink(dir.InReplica(WireNames.TempFilePrefix + "1"), "t");
-        using var replica = new ReplicaDirectory(dir.Replica);
+        using var replica = new ReplicaDirectory(dir.Replica, TestTelemetry.OwnWrites());
 
         var scan = replica.Scan();
         var link = Assert.Single(scan, entry => entry.Path == "out");

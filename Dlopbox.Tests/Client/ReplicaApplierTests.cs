@@ -22,9 +22,9 @@ public sealed class ReplicaApplierTests : IDisposable
 
     public ReplicaApplierTests()
     {
-        var replica = new ReplicaDirectory(_dir.Replica);
+        var replica = new ReplicaDirectory(_dir.Replica, TestTelemetry.OwnWrites());
         var options = Options.Create(new ClientOptions { ReplicaDir = _dir.Replica, StateDir = _dir.State, MaxParallelDownloads = 4 });
-        _applier = new ReplicaApplier(replica, new FileDownloader(_master, replica, NullLogger<FileDownloader>.Instance), _offsets, _unresolved, options, NullLogger<ReplicaApplier>.Instance);
+        _applier = new ReplicaApplier(replica, new FileDownloader(_master, replica, NullLogger<FileDownloader>.Instance, TestTelemetry.Client()), _offsets, _unresolved, options, NullLogger<ReplicaApplier>.Instance, TestTelemetry.Client(), TestTelemetry.Progress(), TimeProvider.System);
     }
 
     public void Dispose()
@@ -91,10 +91,10 @@ public sealed class ReplicaApplierTests : IDisposable
     public async Task Downloads_failing_together_warn_once_and_say_once_that_they_work_again()
     {
         var log = new RecordingLogger<ReplicaApplier>();
-        using var replica = new ReplicaDirectory(_dir.Replica);
+        using var replica = new ReplicaDirectory(_dir.Replica, TestTelemetry.OwnWrites());
         var options = Options.Create(new ClientOptions { ReplicaDir = _dir.Replica, StateDir = _dir.State, MaxParallelDownloads = 4 });
-        using var applier = new ReplicaApplier(replica, new FileDownloader(_master, replica, NullLogger<FileDownloader>.Instance), _offsets, _unresolved,
-            options, log);
+        using var applier = new ReplicaApplier(replica, new FileDownloader(_master, replica, NullLogger<FileDownloader>.Instance, TestTelemetry.Client()), _offsets, _unresolved,
+            options, log, TestTelemetry.Client(), TestTelemetry.Progress(), TimeProvider.System);
         var writes = Enumerable.Range(0, 4).Select(i => MasterWrite($"f{i}", $"content {i}")).ToArray();
         // The first try of each of the four parallel downloads fails; their retries work.
         _master.FailingOpens = writes.Length;

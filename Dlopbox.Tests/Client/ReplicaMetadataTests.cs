@@ -24,10 +24,10 @@ public sealed class ReplicaMetadataTests : IDisposable
 
     public ReplicaMetadataTests()
     {
-        _replica = new ReplicaDirectory(_dir.Replica);
+        _replica = new ReplicaDirectory(_dir.Replica, TestTelemetry.OwnWrites());
         var options = Options.Create(new ClientOptions { ReplicaDir = _dir.Replica, StateDir = _dir.State, MaxParallelDownloads = 4 });
-        _applier = new ReplicaApplier(_replica, new FileDownloader(_master, _replica, NullLogger<FileDownloader>.Instance), _offsets, new UnresolvedFiles(), options,
-            NullLogger<ReplicaApplier>.Instance);
+        _applier = new ReplicaApplier(_replica, new FileDownloader(_master, _replica, NullLogger<FileDownloader>.Instance, TestTelemetry.Client()), _offsets, new UnresolvedFiles(), options,
+            NullLogger<ReplicaApplier>.Instance, TestTelemetry.Client(), TestTelemetry.Progress(), TimeProvider.System);
     }
 
     public void Dispose()

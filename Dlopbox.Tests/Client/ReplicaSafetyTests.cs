@@ -29,9 +29,9 @@ public sealed class ReplicaSafetyTests : IDisposable
 
     public ReplicaSafetyTests()
     {
-        _replica = new ReplicaDirectory(_dir.Replica);
+        _replica = new ReplicaDirectory(_dir.Replica, TestTelemetry.OwnWrites());
         var options = Options.Create(new ClientOptions { ReplicaDir = _dir.Replica, StateDir = _dir.State, MaxParallelDownloads = 4 });
-        _applier = new ReplicaApplier(_replica, new FileDownloader(_master, _replica, NullLogger<FileDownloader>.Instance), _offsets, new UnresolvedFiles(), options, _log);
+        _applier = new ReplicaApplier(_replica, new FileDownloader(_master, _replica, NullLogger<FileDownloader>.Instance, TestTelemetry.Client()), _offsets, new UnresolvedFiles(), options, _log, TestTelemetry.Client(), TestTelemetry.Progress(), TimeProvider.System);
         _outside = Path.Combine(_dir.Root, "outside");
         Directory.CreateDirectory(Path.Combine(_outside, "keep"));
         File.WriteAllText(Path.Combine(_outside, "passwd"), "root:x:0:0");

@@ -47,7 +47,7 @@ public sealed partial class ServiceWiringTests
                 WatcherOptions.Section => typeof(WatcherOptions),
                 InterfaceOptions.Section => typeof(InterfaceOptions),
                 Dlopbox.Interface.Live.LiveOptions.Section => typeof(Dlopbox.Interface.Live.LiveOptions),
-                ClientOptions.SectionName => typeof(ClientOptions),
+                ClientOptions.Section => typeof(ClientOptions),
                 _ => throw new Xunit.Sdk.XunitException($"{file}: unknown section {sectionName}"),
             };
             var property = options.GetProperty(name, BindingFlags.Public | BindingFlags.Instance);

@@ -1,9 +1,11 @@
 using Dlopbox.Client;
 using Dlopbox.Client.Cli;
+using Dlopbox.Client.Extensions;
 using Dlopbox.Contracts;
 using Dlopbox.Embedded;
 using Dlopbox.EventBus;
 using Dlopbox.Interface.Extensions;
+using Dlopbox.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -138,7 +140,7 @@ public sealed class BrokerClientHealthTests : IAsyncLifetime
             [ClientSettings.ReplicaKey] = replica,
             [ClientSettings.StateKey] = state,
             [ClientSettings.NameKey] = "health-test",
-            [$"{ClientOptions.SectionName}:{nameof(ClientOptions.StreamName)}"] = Stream,
+            [$"{ClientOptions.Section}:{nameof(ClientOptions.StreamName)}"] = Stream,
             ["Aspire:RabbitMQ:Client:MaxConnectRetryCount"] = "0",
             ["Aspire:RabbitMQ:Client:ConnectionFactory:RequestedHeartbeat"] = Heartbeat.ToString(),
         });

@@ -9,8 +9,8 @@ namespace Dlopbox.Tests.Telemetry;
 /// </summary>
 public sealed class TracedSystemFixture() : EmbeddedSystemFixture("telemetry")
 {
-    /// <summary>ServiceDefaults' <c>Extensions.TraceFileVariable</c> (that class name is ambiguous here: the client has one too).</summary>
-    public const string TraceFileVariable = "DLOPBOX_TRACE_FILE";
+    /// <summary>The variable ServiceDefaults reads for the span file.</summary>
+    public const string TraceFileVariable = Dlopbox.ServiceDefaults.ServiceDefaultsExtensions.TraceFileVariable;
 
     public string SpanDir => Path.Combine(Root, "spans");
 

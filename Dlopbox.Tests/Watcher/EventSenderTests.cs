@@ -49,7 +49,7 @@ public class EventSenderTests
     {
         var state = new WatcherState();
         var options = Options.Create(new WatcherOptions { Token = "secret", Source = "test-host" });
-        var sender = new EventSender(api, options, state, logger ?? NullLogger<EventSender>.Instance)
+        var sender = new EventSender(api, options, state, logger ?? NullLogger<EventSender>.Instance, TestTelemetry.Watcher(), TimeProvider.System)
         {
             FirstRetryDelay = TimeSpan.FromMilliseconds(1),
             MaxRetryDelay = TimeSpan.FromMilliseconds(5),

@@ -21,7 +21,7 @@ public sealed class PollingWatcherTests : IDisposable
     {
         var options = Options.Create(_tree.Options(WatchMode.Polling));
         var scanner = new TreeScanner(options, NullLogger<TreeScanner>.Instance);
-        using var poller = new PollingWatcher(new PendingChanges(), scanner, options, NullLogger<PollingWatcher>.Instance);
+        using var poller = new PollingWatcher(new PendingChanges(), scanner, options, NullLogger<PollingWatcher>.Instance, TimeProvider.System);
         await poller.StartAsync(CancellationToken.None);
 
         _tree.Write("d/f", "partial");
@@ -79,7 +79,7 @@ public sealed class PollingWatcherTests : IDisposable
     {
         var options = Options.Create(_tree.Options(WatchMode.Polling));
         var scanner = new TreeScanner(options, NullLogger<TreeScanner>.Instance);
-        return new PollingWatcher(new PendingChanges(), scanner, options, NullLogger<PollingWatcher>.Instance);
+        return new PollingWatcher(new PendingChanges(), scanner, options, NullLogger<PollingWatcher>.Instance, TimeProvider.System);
     }
 
     [Fact]

@@ -129,10 +129,10 @@ internal sealed class WatcherHarness : IAsyncDisposable
         var scanner = new TreeScanner(options, NullLogger<TreeScanner>.Instance);
         Emitter = new ChangeEmitter(scanner, NullLogger<ChangeEmitter>.Instance);
         Pipeline = new ChangePipeline(Pending, Emitter, Sink, new WatcherStateStore(options, NullLogger<WatcherStateStore>.Instance),
-            State, options, NullLogger<ChangePipeline>.Instance);
+            State, options, NullLogger<ChangePipeline>.Instance, TestTelemetry.Watcher(), TimeProvider.System);
         IChangeSource source = mode == WatchMode.Polling
-            ? new PollingWatcher(Pending, scanner, options, NullLogger<PollingWatcher>.Instance)
-            : new InotifyWatcher(Pending, scanner, State, options, NullLogger<InotifyWatcher>.Instance);
+            ? new PollingWatcher(Pending, scanner, options, NullLogger<PollingWatcher>.Instance, TimeProvider.System)
+            : new InotifyWatcher(Pending, scanner, State, options, NullLogger<InotifyWatcher>.Instance, TimeProvider.System);
         Service = new MasterWatcherService(source, Pipeline, Pending, State, options, NullLogger<MasterWatcherService>.Instance);
     }
 

@@ -51,7 +51,7 @@ internal sealed partial class ChangeEmitter
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // One unreadable path must not stop the watcher; the next event or rescan looks again.
-            LogOpFailed(op, ex.Message);
+            LogOpFailed(_logger, op, ex.Message);
         }
     }
 
@@ -71,7 +71,7 @@ internal sealed partial class ChangeEmitter
             case ChangeOp.Rescan:
                 var before = _told.Output.Count;
                 var compared = await ReconcileAsync("", force: false, detectRenames: true, cancellationToken);
-                LogRescanned(compared, _told.Output.Count - before);
+                LogRescanned(_logger, compared, _told.Output.Count - before);
                 break;
         }
     }
@@ -171,8 +171,8 @@ internal sealed partial class ChangeEmitter
     }
 
     [LoggerMessage(LogLevel.Information, "Rescan compared {Entries} entries with what was sent: {Changes} changes")]
-    private partial void LogRescanned(int entries, int changes);
+    private static partial void LogRescanned(ILogger logger, int entries, int changes);
 
     [LoggerMessage(LogLevel.Warning, "Skipping {Op}: {Reason}")]
-    private partial void LogOpFailed(ChangeOp op, string reason);
+    private static partial void LogOpFailed(ILogger logger, ChangeOp op, string reason);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dlopbox.Contracts;
 using Dlopbox.Watcher.State;
 using Microsoft.Extensions.Options;
@@ -21,14 +20,13 @@ internal sealed partial class ChangePipeline(
     WatcherState state,
     IOptions<WatcherOptions> options,
     ILogger<ChangePipeline> logger,
-    WatcherTelemetry? telemetry = null,
-    TimeProvider? timeProvider = null)
+    WatcherTelemetry telemetry,
+    TimeProvider time)
 {
     private static readonly TimeSpan PersistEvery = TimeSpan.FromSeconds(1);
 
     private readonly int _maxBatchSize = options.Value.MaxBatchSize;
     private readonly TimeSpan _epochCheckInterval = options.Value.EpochCheckInterval;
-    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private readonly StreamEpochGuard _epoch = new(logger);
     private readonly List<FileChange> _outbox = [];
     private long _delivered;
@@ -46,8 +44,8 @@ internal sealed partial class ChangePipeline(
         Acknowledged = loaded.Acknowledged;
         _epoch.Epoch = loaded.Epoch;
         emitter.Reset(Acknowledged.Clone());
-        _lastSaveTimestamp = Stopwatch.GetTimestamp();
-        _lastDeliveryTimestamp = _time.GetTimestamp();
+        _lastSaveTimestamp = time.GetTimestamp();
+        _lastDeliveryTimestamp = time.GetTimestamp();
     }
 
     /// <summary>The epoch of the stream <see cref="Acknowledged"/> was sent to (null: before epochs, or not known yet).</summary>
@@ -84,7 +82,7 @@ internal sealed partial class ChangePipeline(
         }
         catch (OperationCanceledException) when (drain.IsCancellationRequested)
         {
-            LogUndelivered(_outbox.Count, pending.Count);
+            LogUndelivered(logger, _outbox.Count, pending.Count);
         }
         await SaveIfUnsavedAsync(CancellationToken.None);
     }
@@ -95,10 +93,10 @@ internal sealed partial class ChangePipeline(
         while (_outbox.Count < _maxBatchSize && pending.TryTake(out var op))
         {
             var emitted = _outbox.Count;
-            var detectStart = WatcherTelemetry.DetectStart();
+            var detectStart = WatcherTelemetry.DetectStart(time);
             await emitter.ApplyAsync(op, _outbox, cancellationToken);
             if (_outbox.Count > emitted)
-                telemetry?.Detected(_outbox, emitted, detectStart);
+                telemetry.Detected(_outbox, emitted, detectStart);
             // The first rescan is the startup one: ready once everything it produced is delivered.
             if (op is ChangeOp.Rescan && _readyAfterDelivered is null)
                 _readyAfterDelivered = _delivered + _outbox.Count;
@@ -115,17 +113,17 @@ internal sealed partial class ChangePipeline(
         if (_delivered >= _readyAfterDelivered && !state.IsReady)
         {
             state.MarkReady();
-            LogReady(_delivered);
+            LogReady(logger, _delivered);
         }
     }
 
     /// <summary>Waits for ops; false when none came within the epoch check interval of the last delivery (time to probe).</summary>
     private async Task<bool> WaitForOpsAsync(CancellationToken stoppingToken)
     {
-        var idle = _time.GetElapsedTime(_lastDeliveryTimestamp);
+        var idle = time.GetElapsedTime(_lastDeliveryTimestamp);
         if (idle >= _epochCheckInterval)
             return false;
-        using var timeout = new CancellationTokenSource(_epochCheckInterval - idle, _time);
+        using var timeout = new CancellationTokenSource(_epochCheckInterval - idle, time);
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
         try
         {
@@ -142,7 +140,7 @@ internal sealed partial class ChangePipeline(
     private async Task DeliverAsync(List<FileChange> batch, CancellationToken cancellationToken)
     {
         var delivery = await sink.DeliverAsync(batch, cancellationToken);
-        _lastDeliveryTimestamp = _time.GetTimestamp();
+        _lastDeliveryTimestamp = time.GetTimestamp();
         var verdict = _epoch.Observe(delivery.Epoch, Acknowledged.Count == 0);
         if (verdict == EpochVerdict.NewStream)
         {
@@ -162,7 +160,7 @@ internal sealed partial class ChangePipeline(
         if (delivery.Accepted.Count > 0 || verdict != EpochVerdict.Same)
             _unsaved = true;
         // A new epoch is saved at once: a restart must not judge the new stream by the old one's epoch.
-        if (verdict != EpochVerdict.Same || Stopwatch.GetElapsedTime(_lastSaveTimestamp) >= PersistEvery)
+        if (verdict != EpochVerdict.Same || time.GetElapsedTime(_lastSaveTimestamp) >= PersistEvery)
             await SaveIfUnsavedAsync(cancellationToken);
     }
 
@@ -184,17 +182,17 @@ internal sealed partial class ChangePipeline(
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Not fatal: the state only saves resending after a restart. Try again at the next save.
-            LogSaveFailed(ex);
+            LogSaveFailed(logger, ex);
         }
-        _lastSaveTimestamp = Stopwatch.GetTimestamp();
+        _lastSaveTimestamp = time.GetTimestamp();
     }
 
     [LoggerMessage(LogLevel.Information, "Ready: the startup scan's changes are delivered ({Delivered} changes sent so far)")]
-    private partial void LogReady(long delivered);
+    private static partial void LogReady(ILogger logger, long delivered);
 
     [LoggerMessage(LogLevel.Warning, "Stopping with {Unsent} changes unsent and {Pending} ops pending: the next start's rescan sends them")]
-    private partial void LogUndelivered(int unsent, int pending);
+    private static partial void LogUndelivered(ILogger logger, int unsent, int pending);
 
     [LoggerMessage(LogLevel.Error, "Cannot save the watcher state")]
-    private partial void LogSaveFailed(Exception exception);
+    private static partial void LogSaveFailed(ILogger logger, Exception exception);
 }

@@ -63,39 +63,39 @@ internal sealed partial class StableHasher(TreeScanner scanner, ILogger logger)
             var opened = NoFollowFile.Status(file);
             if (opened.Kind != EntryKind.File || opened.Inode != before.Inode || opened.Device != before.Device)
             {
-                LogChangedWhileHashing(path, "it was replaced");
+                LogChangedWhileHashing(logger, path, "it was replaced");
                 return (null, null);
             }
             sha256 = await FileHasher.HashPrefixAsync(file, before.Size, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            LogUnreadable(path, ex.Message);
+            LogUnreadable(logger, path, ex.Message);
             return (null, null);
         }
 
         if (sha256 is null || !FileStatus.TryLstat(fullPath, out var after) || after.Kind != EntryKind.File
             || after.Inode != before.Inode || after.Size < before.Size)
         {
-            LogChangedWhileHashing(path, "it shrank or was replaced");
+            LogChangedWhileHashing(logger, path, "it shrank or was replaced");
             return (null, null);
         }
         if (after.Size == before.Size && (after.Mtime != before.Mtime || after.Ctime != before.Ctime))
         {
-            LogChangedWhileHashing(path, "it was rewritten in place");
+            LogChangedWhileHashing(logger, path, "it was rewritten in place");
             return (null, after);
         }
         if (after.Size > before.Size)
-            LogSendingPrefix(path, before.Size, after.Size);
+            LogSendingPrefix(logger, path, before.Size, after.Size);
         return (new HashedFile(before.Size, before.Mtime, sha256, before), null);
     }
 
     [LoggerMessage(LogLevel.Warning, "Cannot read {Path}: {Reason}")]
-    private partial void LogUnreadable(string path, string reason);
+    private static partial void LogUnreadable(ILogger logger, string path, string reason);
 
     [LoggerMessage(LogLevel.Debug, "{Path} changed while it was hashed ({Reason}); its next event reports it")]
-    private partial void LogChangedWhileHashing(string path, string reason);
+    private static partial void LogChangedWhileHashing(ILogger logger, string path, string reason);
 
     [LoggerMessage(LogLevel.Debug, "{Path} grew from {Hashed} to {Now} bytes while it was hashed: sending the hashed prefix as its version")]
-    private partial void LogSendingPrefix(string path, long hashed, long now);
+    private static partial void LogSendingPrefix(ILogger logger, string path, long hashed, long now);
 }

@@ -34,16 +34,16 @@ internal sealed partial class StreamEpochGuard(ILogger logger)
         Epoch = id;
         if (fresh)
         {
-            LogAdopted(id);
+            LogAdopted(logger, id);
             return EpochVerdict.Adopted;
         }
-        LogNewStream(id, old);
+        LogNewStream(logger, id, old);
         return EpochVerdict.NewStream;
     }
 
     [LoggerMessage(LogLevel.Information, "The event stream's epoch is {Epoch}")]
-    private partial void LogAdopted(string? epoch);
+    private static partial void LogAdopted(ILogger logger, string? epoch);
 
     [LoggerMessage(LogLevel.Warning, "The event stream is new (epoch {New}, was {Old}): sending the master again")]
-    private partial void LogNewStream(string? @new, string? old);
+    private static partial void LogNewStream(ILogger logger, string? @new, string? old);
 }

@@ -175,14 +175,14 @@ internal sealed partial class TreeScanner(IOptions<WatcherOptions> options, ILog
         if (_loggedSkips.Count >= MaxRememberedSkips || !_loggedSkips.TryAdd(path, 0))
             return;
         if (warn)
-            LogSkippedPath(path, reason);
+            LogSkippedPath(logger, path, reason);
         else
-            LogIgnoredPath(path, reason);
+            LogIgnoredPath(logger, path, reason);
     }
 
     [LoggerMessage(LogLevel.Warning, "Skipping {Path}: {Reason}")]
-    private partial void LogSkippedPath(string path, string reason);
+    private static partial void LogSkippedPath(ILogger logger, string path, string reason);
 
     [LoggerMessage(LogLevel.Debug, "Ignoring {Path}: {Reason}")]
-    private partial void LogIgnoredPath(string path, string reason);
+    private static partial void LogIgnoredPath(ILogger logger, string path, string reason);
 }

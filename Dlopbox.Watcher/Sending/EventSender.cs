@@ -22,8 +22,8 @@ internal sealed partial class EventSender(
     IOptions<WatcherOptions> options,
     WatcherState state,
     ILogger<EventSender> logger,
-    WatcherTelemetry? telemetry = null,
-    TimeProvider? timeProvider = null) : IChangeSink
+    WatcherTelemetry telemetry,
+    TimeProvider time) : IChangeSink
 {
     public const string HttpClientName = WireNames.InterfaceService;
 
@@ -33,8 +33,7 @@ internal sealed partial class EventSender(
 
     private readonly string _source = options.Value.Source;
     private readonly AuthenticationHeaderValue _authorization = new("Bearer", options.Value.Token);
-    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
-    private readonly OutageLog _outage = new(timeProvider ?? TimeProvider.System);
+    private readonly OutageLog _outage = new(time);
 
     /// <summary>First retry delay; doubles up to <see cref="MaxRetryDelay"/>.</summary>
     internal TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
@@ -69,19 +68,19 @@ internal sealed partial class EventSender(
                 return answer.Epoch;
             case not Outcome.Accepted when changes.Count == 0:
                 // An Interface from before epochs may refuse an empty batch: then the epoch is simply unknown.
-                LogProbeRefused(answer.Problem);
+                LogProbeRefused(logger, answer.Problem);
                 return null;
             case Outcome.TooLarge when changes.Count > 1:
-                LogSplitting(changes.Count);
+                LogSplitting(logger, changes.Count);
                 break;
             case Outcome.Rejected when changes.Count > 1:
-                LogSplittingRejected(changes.Count, answer.Problem);
+                LogSplittingRejected(logger, changes.Count, answer.Problem);
                 break;
             case Outcome.TooLarge:
-                LogSingleEventTooLarge(changes[0].Path);
+                LogSingleEventTooLarge(logger, changes[0].Path);
                 return null;
             case Outcome.Rejected:
-                LogRejected(changes[0].Kind, changes[0].Path, answer.Problem);
+                LogRejected(logger, changes[0].Kind, changes[0].Path, answer.Problem);
                 return null;
         }
         var half = changes.Count / 2;
@@ -96,7 +95,7 @@ internal sealed partial class EventSender(
             new EventBatch { Source = _source, Events = changes }, DlopboxJsonContext.Default.EventBatch);
         // Every attempt's HTTP span (HttpClient instrumentation) is a child of this one.
         using var send = WatcherTelemetry.StartSend(changes);
-        var backoff = new Backoff(FirstRetryDelay, MaxRetryDelay, _time);
+        var backoff = new Backoff(FirstRetryDelay, MaxRetryDelay, time);
         while (true)
         {
             string problem;
@@ -113,13 +112,13 @@ internal sealed partial class EventSender(
                 if (response.IsSuccessStatusCode)
                 {
                     EndOutage();
-                    telemetry?.Posted(send, WatcherTelemetry.Outcomes.Accepted);
+                    telemetry.Posted(send, WatcherTelemetry.Outcomes.Accepted);
                     return new Answer(Outcome.Accepted, Epoch: await ReadEpochAsync(response.Content, cancellationToken));
                 }
                 if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge)
                 {
                     EndOutage();
-                    telemetry?.Posted(send, WatcherTelemetry.Outcomes.TooLarge);
+                    telemetry.Posted(send, WatcherTelemetry.Outcomes.TooLarge);
                     return new Answer(Outcome.TooLarge);
                 }
                 if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
@@ -135,7 +134,7 @@ internal sealed partial class EventSender(
                 {
                     var detail = await response.Content.ReadAsStringAsync(cancellationToken);
                     EndOutage();
-                    telemetry?.Posted(send, WatcherTelemetry.Outcomes.Rejected);
+                    telemetry.Posted(send, WatcherTelemetry.Outcomes.Rejected);
                     return new Answer(Outcome.Rejected,
                         $"{status} {response.ReasonPhrase}: {(detail.Length > MaxLoggedBodyChars ? detail[..MaxLoggedBodyChars] : detail)}");
                 }
@@ -146,7 +145,7 @@ internal sealed partial class EventSender(
                 problem = $"{ex.GetType().Name}: {ex.Message}";
             }
             BeginOutage(problem, refused);
-            telemetry?.Retrying(send, problem);
+            telemetry.Retrying(send, problem);
             await backoff.WaitAsync(cancellationToken);
         }
     }
@@ -165,7 +164,7 @@ internal sealed partial class EventSender(
         }
         catch (Exception ex) when (ex is JsonException or IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
         {
-            LogUnreadableAnswer(ex.Message);
+            LogUnreadableAnswer(logger, ex.Message);
             return null;
         }
     }
@@ -174,45 +173,45 @@ internal sealed partial class EventSender(
     {
         if (!_outage.Failed())
             return;
-        state.InterfaceUnavailableSince = _time.GetUtcNow();
+        state.InterfaceUnavailableSince = time.GetUtcNow();
         if (refused)
-            LogAuthorizationRefused(problem);
+            LogAuthorizationRefused(logger, problem);
         else
-            LogOutageStarted(problem);
+            LogOutageStarted(logger, problem);
     }
 
     private void EndOutage()
     {
         if (_outage.Succeeded() is not { } ended)
             return;
-        LogOutageEnded(ended.Duration, ended.FailedAttempts);
+        LogOutageEnded(logger, ended.Duration, ended.FailedAttempts);
         state.InterfaceUnavailableSince = null;
     }
 
     [LoggerMessage(LogLevel.Warning, "The Interface does not take events ({Problem}); keeping them and retrying with backoff")]
-    private partial void LogOutageStarted(string problem);
+    private static partial void LogOutageStarted(ILogger logger, string problem);
 
     [LoggerMessage(LogLevel.Error, "The Interface refuses this watcher ({Problem}); keeping events and retrying with backoff")]
-    private partial void LogAuthorizationRefused(string problem);
+    private static partial void LogAuthorizationRefused(ILogger logger, string problem);
 
     [LoggerMessage(LogLevel.Information, "The Interface takes events again after {Duration} and {Attempts} failed attempts")]
-    private partial void LogOutageEnded(TimeSpan duration, int attempts);
+    private static partial void LogOutageEnded(ILogger logger, TimeSpan duration, int attempts);
 
     [LoggerMessage(LogLevel.Debug, "The Interface accepted a batch without a readable answer ({Reason}): its stream epoch is unknown")]
-    private partial void LogUnreadableAnswer(string reason);
+    private static partial void LogUnreadableAnswer(ILogger logger, string reason);
 
     [LoggerMessage(LogLevel.Debug, "The Interface does not take an empty batch ({Problem}): its stream epoch is unknown")]
-    private partial void LogProbeRefused(string problem);
+    private static partial void LogProbeRefused(ILogger logger, string problem);
 
     [LoggerMessage(LogLevel.Information, "The Interface found a batch of {Count} events too large; sending it in halves")]
-    private partial void LogSplitting(int count);
+    private static partial void LogSplitting(ILogger logger, int count);
 
     [LoggerMessage(LogLevel.Error, "The Interface found a single event too large; dropping it ({Path})")]
-    private partial void LogSingleEventTooLarge(string path);
+    private static partial void LogSingleEventTooLarge(ILogger logger, string path);
 
     [LoggerMessage(LogLevel.Debug, "The Interface rejected a batch of {Count} events ({Problem}); sending it in halves to find the events it refuses")]
-    private partial void LogSplittingRejected(int count, string problem);
+    private static partial void LogSplittingRejected(ILogger logger, int count, string problem);
 
     [LoggerMessage(LogLevel.Error, "The Interface rejected the {Kind} of {Path} (a bug, not retried); dropping that event: {Problem}")]
-    private partial void LogRejected(ChangeKind kind, string path, string problem);
+    private static partial void LogRejected(ILogger logger, ChangeKind kind, string path, string problem);
 }

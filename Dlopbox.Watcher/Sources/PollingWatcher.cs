@@ -20,11 +20,10 @@ internal sealed partial class PollingWatcher(
     TreeScanner scanner,
     IOptions<WatcherOptions> options,
     ILogger<PollingWatcher> logger,
-    TimeProvider? timeProvider = null) : IChangeSource
+    TimeProvider time) : IChangeSource
 {
     private readonly TimeSpan _interval = options.Value.PollInterval;
     private readonly TimeSpan _maxWriteDelay = options.Value.MaxWriteDelay;
-    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
 
     // What the previous poll saw, and what this watcher last reported per path.
     private Dictionary<string, ScannedEntry> _previous = new(StringComparer.Ordinal);
@@ -70,7 +69,7 @@ internal sealed partial class PollingWatcher(
             deletedDir = path;
         }
 
-        var now = _time.GetTimestamp();
+        var now = time.GetTimestamp();
         foreach (var (path, entry) in current)
         {
             var reported = _reported.TryGetValue(path, out var r) ? r : (ScannedEntry?)null;
@@ -95,7 +94,7 @@ internal sealed partial class PollingWatcher(
 
         _previous = current;
         if (ops.Count > 0)
-            LogPolled(current.Count, ops.Count);
+            LogPolled(logger, current.Count, ops.Count);
         return ops;
     }
 
@@ -107,7 +106,7 @@ internal sealed partial class PollingWatcher(
             _changingSince[path] = now;
             return false;
         }
-        return _time.GetElapsedTime(since, now) >= _maxWriteDelay;
+        return time.GetElapsedTime(since, now) >= _maxWriteDelay;
     }
 
     /// <summary>Nothing a replica would see differently, and no sign of other bytes behind the same size and mtime.</summary>
@@ -131,5 +130,5 @@ internal sealed partial class PollingWatcher(
     }
 
     [LoggerMessage(LogLevel.Debug, "Poll of {Entries} entries found {Ops} changes")]
-    private partial void LogPolled(int entries, int ops);
+    private static partial void LogPolled(ILogger logger, int entries, int ops);
 }

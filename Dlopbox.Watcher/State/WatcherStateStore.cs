@@ -7,8 +7,8 @@ using Microsoft.Extensions.Options;
 namespace Dlopbox.Watcher.State;
 
 /// <summary>
-/// Keeps the index the Interface acknowledged in <c>StateDir/watcher-state.json</c>, replaced atomically
-/// (temp file, flushed to disk, renamed). It never runs ahead of the Interface: after a crash the startup
+/// Keeps the index the Interface acknowledged in <c>StateDir/watcher-state.json</c>, replaced atomically and
+/// flushed to disk (<see cref="AtomicFile"/>). It never runs ahead of the Interface: after a crash the startup
 /// rescan re-sends whatever was not acknowledged.
 /// </summary>
 internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options, ILogger<WatcherStateStore> logger)
@@ -31,7 +31,7 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
         string? epoch = null;
         if (!File.Exists(StatePath))
         {
-            LogNoState(StatePath);
+            LogNoState(logger, StatePath);
             return new LoadedState(index, epoch);
         }
         try
@@ -50,12 +50,12 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
                 index.Set(entry.Path, known with { Inode = entry.Inode, Ctime = entry.Ctime });
             }
             epoch = state.Epoch;
-            LogLoaded(index.Count, StatePath, epoch);
+            LogLoaded(logger, index.Count, StatePath, epoch);
         }
         catch (JsonException ex)
         {
             // Sending everything again is harmless downstream; refusing to start is not.
-            LogUnreadableState(StatePath, ex.Message);
+            LogUnreadableState(logger, StatePath, ex.Message);
             index = new TreeIndex();
             epoch = null;
         }
@@ -68,15 +68,8 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
     /// <summary>Saves <paramref name="acknowledged"/> as sent to the stream of <paramref name="epoch"/>.</summary>
     public async Task SaveAsync(TreeIndex acknowledged, string? epoch, CancellationToken cancellationToken)
     {
-        var temp = StatePath + ".tmp";
         var state = new PersistedState(FormatVersion, acknowledged.All().Select(e => ToPersisted(e.Key, e.Value)), epoch);
-        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-        {
-            await JsonSerializer.SerializeAsync(stream, state, WatcherStateJsonContext.Default.PersistedState, cancellationToken);
-            await stream.FlushAsync(cancellationToken);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, StatePath, overwrite: true);
+        await AtomicFile.WriteJsonAsync(StatePath, state, WatcherStateJsonContext.Default.PersistedState, flushToDisk: true, cancellationToken);
     }
 
     private static PersistedEntry ToPersisted(string path, IndexEntry entry) => entry.Kind switch
@@ -88,13 +81,13 @@ internal sealed partial class WatcherStateStore(IOptions<WatcherOptions> options
     };
 
     [LoggerMessage(LogLevel.Information, "No watcher state at {StatePath}: everything in the master dir will be sent")]
-    private partial void LogNoState(string statePath);
+    private static partial void LogNoState(ILogger logger, string statePath);
 
     [LoggerMessage(LogLevel.Information, "Loaded {Entries} acknowledged entries from {StatePath} (stream epoch {Epoch})")]
-    private partial void LogLoaded(int entries, string statePath, string? epoch);
+    private static partial void LogLoaded(ILogger logger, int entries, string statePath, string? epoch);
 
     [LoggerMessage(LogLevel.Warning, "Ignoring unreadable watcher state {StatePath} ({Reason}): everything will be sent again")]
-    private partial void LogUnreadableState(string statePath, string reason);
+    private static partial void LogUnreadableState(ILogger logger, string statePath, string reason);
 }
 
 /// <summary>A loaded state: what the Interface acknowledged, and the epoch of the stream it went to (null: before epochs).</summary>

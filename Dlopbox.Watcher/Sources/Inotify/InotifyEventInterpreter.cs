@@ -72,7 +72,7 @@ internal sealed partial class InotifyEventInterpreter(WatchTable watches, IWatch
         }
         if (e.HasUndecodableName)
         {
-            LogUndecodableName(PathRules.Combine(dir, e.RawName!));
+            LogUndecodableName(logger, PathRules.Combine(dir, e.RawName!));
             return;
         }
         if (e.Name is not { } name)
@@ -81,7 +81,7 @@ internal sealed partial class InotifyEventInterpreter(WatchTable watches, IWatch
         var path = PathRules.Combine(dir, name);
         if (PathRules.Check(path) is { } problem)
         {
-            LogInvalidPath(path, problem);
+            LogInvalidPath(logger, path, problem);
             return;
         }
         if (PathRules.IsReserved(path))
@@ -201,8 +201,8 @@ internal sealed partial class InotifyEventInterpreter(WatchTable watches, IWatch
     }
 
     [LoggerMessage(LogLevel.Warning, "Skipping {Path}: its name is not valid UTF-8")]
-    private partial void LogUndecodableName(string path);
+    private static partial void LogUndecodableName(ILogger logger, string path);
 
     [LoggerMessage(LogLevel.Warning, "Skipping {Path}: it {Problem}")]
-    private partial void LogInvalidPath(string path, string problem);
+    private static partial void LogInvalidPath(ILogger logger, string path, string problem);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Dlopbox.FileSystem;
 using Dlopbox.FileSystem.Inotify;
@@ -44,17 +43,19 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
     private readonly TimeSpan _degradedRescanInterval;
     private readonly InotifyFd _fd = new();
     private bool _watchLimitReached;
+    private readonly TimeProvider _time;
     private long _lastRescanTimestamp;
 
     public InotifyWatcher(PendingChanges pending, TreeScanner scanner, WatcherState state, IOptions<WatcherOptions> options,
-        ILogger<InotifyWatcher> logger, TimeProvider? timeProvider = null)
+        ILogger<InotifyWatcher> logger, TimeProvider time)
     {
         _pending = pending;
         _scanner = scanner;
         _state = state;
         _logger = logger;
         var o = options.Value;
-        _writes = new WriteQuietTracker(timeProvider ?? TimeProvider.System, o.CreateSettleTime, o.QuietPeriod, o.MaxWriteDelay);
+        _time = time;
+        _writes = new WriteQuietTracker(_time, o.CreateSettleTime, o.QuietPeriod, o.MaxWriteDelay);
         _interpreter = new InotifyEventInterpreter(_watches, this, _writes, logger);
         _rescanInterval = options.Value.RescanInterval is { } interval && interval > TimeSpan.Zero ? interval : null;
         _degradedRescanInterval = options.Value.PollInterval;
@@ -69,7 +70,7 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         if (!TryAddWatch("", out _))
             throw new IOException($"Cannot watch the master dir {_scanner.Root}.");
         var count = WatchBelow("", held: null, cancellationToken);
-        _lastRescanTimestamp = Stopwatch.GetTimestamp();
+        _lastRescanTimestamp = _time.GetTimestamp();
         return Task.FromResult(count);
     }
 
@@ -132,9 +133,9 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
     private void RescanWhenDue()
     {
         var interval = _watchLimitReached ? _degradedRescanInterval : _rescanInterval;
-        if (interval is null || Stopwatch.GetElapsedTime(_lastRescanTimestamp) < interval)
+        if (interval is null || _time.GetElapsedTime(_lastRescanTimestamp) < interval)
             return;
-        _lastRescanTimestamp = Stopwatch.GetTimestamp();
+        _lastRescanTimestamp = _time.GetTimestamp();
         if (!_watchLimitReached)
             EnsureWatched("", _held); // the safety net covers watches, too
         _held.Add(ChangeOp.Rescan.Instance);
@@ -172,7 +173,7 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
 
     void IWatchHost.Resync(HeldChanges held)
     {
-        LogQueueOverflow();
+        LogQueueOverflow(_logger);
         var stale = _watches.AllDescriptors();
         _watches.Clear();
         TryAddWatch("", out _);
@@ -183,7 +184,7 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
         held.Add(ChangeOp.Rescan.Instance);
     }
 
-    void IWatchHost.RootLost(InotifyMask mask) => LogRootLost(_scanner.Root, mask);
+    void IWatchHost.RootLost(InotifyMask mask) => LogRootLost(_logger, _scanner.Root, mask);
 
     bool IWatchHost.TryLstat(string path, out FileStatus status)
     {
@@ -235,12 +236,12 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
             case Errno.ENOSPC:
                 _watchLimitReached = true;
                 _state.MarkWatchLimitReached();
-                LogWatchLimitReached(_watches.Count, _degradedRescanInterval);
+                LogWatchLimitReached(_logger, _watches.Count, _degradedRescanInterval);
                 break;
             case Errno.ENOENT or Errno.ENOTDIR:
                 break; // gone or replaced (or a symlink) since it was listed; its own event explains it
             default:
-                LogCannotWatch(path, Marshal.GetPInvokeErrorMessage(errno));
+                LogCannotWatch(_logger, path, Marshal.GetPInvokeErrorMessage(errno));
                 break;
         }
         return false;
@@ -251,14 +252,14 @@ internal sealed partial class InotifyWatcher : IChangeSource, IWatchHost
     [LoggerMessage(LogLevel.Error,
         "inotify watch limit reached after {Watches} watches: raise fs.inotify.max_user_watches (e.g. `sysctl fs.inotify.max_user_watches=524288`). "
         + "Until restarted, changes are found by full rescans every {Interval}")]
-    private partial void LogWatchLimitReached(int watches, TimeSpan interval);
+    private static partial void LogWatchLimitReached(ILogger logger, int watches, TimeSpan interval);
 
     [LoggerMessage(LogLevel.Warning, "inotify queue overflowed (events were dropped): rescanning the whole tree")]
-    private partial void LogQueueOverflow();
+    private static partial void LogQueueOverflow(ILogger logger);
 
     [LoggerMessage(LogLevel.Error, "The master dir {MasterDir} itself was removed or moved ({Mask}); nothing more can be watched there")]
-    private partial void LogRootLost(string masterDir, InotifyMask mask);
+    private static partial void LogRootLost(ILogger logger, string masterDir, InotifyMask mask);
 
     [LoggerMessage(LogLevel.Warning, "Cannot watch {Path}: {Reason}; periodic rescans will catch its changes")]
-    private partial void LogCannotWatch(string path, string reason);
+    private static partial void LogCannotWatch(ILogger logger, string path, string reason);
 }
