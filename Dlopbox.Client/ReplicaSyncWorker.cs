@@ -67,17 +67,17 @@ internal sealed partial class ReplicaSyncWorker(
         {
             if (await store.LoadAsync(stoppingToken) is { } saved)
             {
-                Log.Resuming(logger, replicaDir, saved.Offset);
+                LogResuming(logger, replicaDir, saved.Offset);
                 // A crash (SIGKILL, power loss) mid-download leaves its temp file; a resume skips the
                 // reconcile that would remove it, so sweep here: a metadata walk, no download.
                 if (replica.DeleteTempFiles() is > 0 and var leftovers)
-                    Log.RemovedTempFiles(logger, leftovers);
+                    LogRemovedTempFiles(logger, leftovers);
                 offsets.Reset(saved.Offset);
                 _epoch = saved.Epoch;
             }
             else
             {
-                Log.NoState(logger, replicaDir);
+                LogNoState(logger, replicaDir);
                 await ResyncAsync(stoppingToken);
             }
 
@@ -90,7 +90,7 @@ internal sealed partial class ReplicaSyncWorker(
                     _driftSeen = false;
                     var repaired = await ResyncAsync(stoppingToken);
                     progress.AddRepaired(repaired);
-                    Log.DriftRepaired(logger, repaired);
+                    LogDriftRepaired(logger, repaired);
                 }
                 else if (end == SessionEnd.ResyncRequired)
                 {
@@ -111,7 +111,7 @@ internal sealed partial class ReplicaSyncWorker(
         var (subscription, plan) = await opener.OpenAsync(_epoch, offsets.Watermark, stoppingToken);
         if (plan.IsNewStream)
         {
-            Log.NewStream(logger, plan.Epoch ?? "unknown", _epoch ?? "none");
+            LogNewStream(logger, plan.Epoch ?? "unknown", _epoch ?? "none");
             offsets.Reset(-1);
         }
         _epoch = plan.Epoch;
@@ -120,7 +120,7 @@ internal sealed partial class ReplicaSyncWorker(
         // Following is what readiness means (ReplicaReadinessCheck): set only while subscribed, and left below
         // before the subscription is.
         progress.SetPhase(ClientPhase.Following);
-        Log.Following(logger, options.Value.StreamName, from);
+        LogFollowing(logger, options.Value.StreamName, from);
 
         using var stopCheckpoints = new CancellationTokenSource();
         var checkpoints = CheckpointAsync(stopCheckpoints.Token);
@@ -146,7 +146,7 @@ internal sealed partial class ReplicaSyncWorker(
             else if (!stoppingToken.IsCancellationRequested)
             {
                 opener.StreamLost();
-                Log.StreamLost(logger, subscription.EndReason ?? "unknown", offsets.Watermark + 1);
+                LogStreamLost(logger, subscription.EndReason ?? "unknown", offsets.Watermark + 1);
                 progress.SetPhase(ClientPhase.Disconnected);
                 progress.RecordError($"lost the event stream: {subscription.EndReason ?? "unknown"}");
             }
@@ -189,13 +189,13 @@ internal sealed partial class ReplicaSyncWorker(
             unacked++;
             if (delivery.Offset is not { } offset)
             {
-                Log.Unreadable(logger, null, delivery.Error);
+                LogUnreadable(logger, null, delivery.Error);
             }
             else if (offset > offsets.LastDispatched)
             {
                 if (first && offset > from)
                 {
-                    Log.RetentionGap(logger, from, offset);
+                    LogRetentionGap(logger, from, offset);
                     return SessionEnd.ResyncRequired;
                 }
                 first = false;
@@ -207,7 +207,7 @@ internal sealed partial class ReplicaSyncWorker(
                 }
                 if (delivery.Record is not { } record)
                 {
-                    Log.Unreadable(logger, offset, delivery.Error);
+                    LogUnreadable(logger, offset, delivery.Error);
                     offsets.Done(offset);
                 }
                 else if (await applier.ApplyAsync(offset, record, delivery.TraceParent, delivery.Delivered, stoppingToken) == ApplyOutcome.ResyncRequired)
@@ -258,13 +258,13 @@ internal sealed partial class ReplicaSyncWorker(
                 _epochUnknown = false;
                 await store.SaveAsync(epoch, offset, stoppingToken);
                 if (outage.Succeeded() is not null)
-                    Log.ResyncRecovered(logger);
+                    LogResyncRecovered(logger);
                 return changes;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 if (outage.Failed())
-                    Log.ResyncFailing(logger, ex);
+                    LogResyncFailing(logger, ex);
                 progress.RecordError($"reconcile from snapshot failed: {ex.Message}");
             }
             await backoff.WaitAsync(stoppingToken);
@@ -291,13 +291,13 @@ internal sealed partial class ReplicaSyncWorker(
                     await store.SaveAsync(epoch, applied, cancellationToken);
                     (saved, savedEpoch) = (applied, epoch);
                     if (outage.Succeeded() is not null)
-                        Log.CheckpointRecovered(logger);
+                        LogCheckpointRecovered(logger);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
                     // Retried at the next tick; logged once per outage, not five times a second.
                     if (outage.Failed())
-                        Log.CheckpointFailed(logger, ex);
+                        LogCheckpointFailed(logger, ex);
                     progress.RecordError($"could not save the applied offset: {ex.Message}");
                 }
             }
@@ -307,45 +307,42 @@ internal sealed partial class ReplicaSyncWorker(
         }
     }
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Information, "Replica {ReplicaDir} resuming at offset {Offset}")]
-        public static partial void Resuming(ILogger logger, string replicaDir, long offset);
+    [LoggerMessage(LogLevel.Information, "Replica {ReplicaDir} resuming at offset {Offset}")]
+    private static partial void LogResuming(ILogger logger, string replicaDir, long offset);
 
-        [LoggerMessage(LogLevel.Information, "Removed {Count} temp files left by an interrupted run")]
-        public static partial void RemovedTempFiles(ILogger logger, int count);
+    [LoggerMessage(LogLevel.Information, "Removed {Count} temp files left by an interrupted run")]
+    private static partial void LogRemovedTempFiles(ILogger logger, int count);
 
-        [LoggerMessage(LogLevel.Information, "Replica {ReplicaDir} has no state: syncing from snapshot")]
-        public static partial void NoState(ILogger logger, string replicaDir);
+    [LoggerMessage(LogLevel.Information, "Replica {ReplicaDir} has no state: syncing from snapshot")]
+    private static partial void LogNoState(ILogger logger, string replicaDir);
 
-        [LoggerMessage(LogLevel.Information, "Following stream {Stream} from offset {Offset}")]
-        public static partial void Following(ILogger logger, string stream, long offset);
+    [LoggerMessage(LogLevel.Information, "Following stream {Stream} from offset {Offset}")]
+    private static partial void LogFollowing(ILogger logger, string stream, long offset);
 
-        [LoggerMessage(LogLevel.Warning, "Stream retention dropped events the replica needs: expected offset {Expected}, first available is {Actual}; resyncing from a snapshot")]
-        public static partial void RetentionGap(ILogger logger, long expected, long actual);
+    [LoggerMessage(LogLevel.Warning, "Stream retention dropped events the replica needs: expected offset {Expected}, first available is {Actual}; resyncing from a snapshot")]
+    private static partial void LogRetentionGap(ILogger logger, long expected, long actual);
 
-        [LoggerMessage(LogLevel.Warning, "The event stream is new (epoch {New}, was {Old}): following it from offset 0; the watcher sends the master again")]
-        public static partial void NewStream(ILogger logger, string @new, string old);
+    [LoggerMessage(LogLevel.Warning, "The event stream is new (epoch {New}, was {Old}): following it from offset 0; the watcher sends the master again")]
+    private static partial void LogNewStream(ILogger logger, string @new, string old);
 
-        [LoggerMessage(LogLevel.Warning, "Skipped unreadable stream message at offset {Offset}: {Error}")]
-        public static partial void Unreadable(ILogger logger, long? offset, string? error);
+    [LoggerMessage(LogLevel.Warning, "Skipped unreadable stream message at offset {Offset}: {Error}")]
+    private static partial void LogUnreadable(ILogger logger, long? offset, string? error);
 
-        [LoggerMessage(LogLevel.Warning, "Lost the event stream ({Reason}); reconnecting, resuming at offset {Offset}")]
-        public static partial void StreamLost(ILogger logger, string reason, long offset);
+    [LoggerMessage(LogLevel.Warning, "Lost the event stream ({Reason}); reconnecting, resuming at offset {Offset}")]
+    private static partial void LogStreamLost(ILogger logger, string reason, long offset);
 
-        [LoggerMessage(LogLevel.Warning, "Reconcile from snapshot failed; retrying")]
-        public static partial void ResyncFailing(ILogger logger, Exception exception);
+    [LoggerMessage(LogLevel.Warning, "Reconcile from snapshot failed; retrying")]
+    private static partial void LogResyncFailing(ILogger logger, Exception exception);
 
-        [LoggerMessage(LogLevel.Information, "Reconcile from snapshot succeeded after earlier failures")]
-        public static partial void ResyncRecovered(ILogger logger);
+    [LoggerMessage(LogLevel.Information, "Reconcile from snapshot succeeded after earlier failures")]
+    private static partial void LogResyncRecovered(ILogger logger);
 
-        [LoggerMessage(LogLevel.Information, "Put back the master's state over local changes to the replica: {Changes} changes")]
-        public static partial void DriftRepaired(ILogger logger, int changes);
+    [LoggerMessage(LogLevel.Information, "Put back the master's state over local changes to the replica: {Changes} changes")]
+    private static partial void LogDriftRepaired(ILogger logger, int changes);
 
-        [LoggerMessage(LogLevel.Error, "Could not save the applied offset; retrying")]
-        public static partial void CheckpointFailed(ILogger logger, Exception exception);
+    [LoggerMessage(LogLevel.Error, "Could not save the applied offset; retrying")]
+    private static partial void LogCheckpointFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(LogLevel.Information, "Saving the applied offset works again")]
-        public static partial void CheckpointRecovered(ILogger logger);
-    }
+    [LoggerMessage(LogLevel.Information, "Saving the applied offset works again")]
+    private static partial void LogCheckpointRecovered(ILogger logger);
 }

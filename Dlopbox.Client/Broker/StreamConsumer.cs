@@ -10,7 +10,7 @@ namespace Dlopbox.Client.Broker;
 /// and the caller retries later. Automatic recovery is off (<see cref="StreamConnectionFactory"/>): the client
 /// resumes from its own applied offset, not the library's idea of it.
 /// </summary>
-internal sealed class StreamConsumer(StreamConnectionFactory connectionFactory, IOptions<ClientOptions> options, ClientTelemetry? telemetry = null)
+internal sealed class StreamConsumer(StreamConnectionFactory connectionFactory, IOptions<ClientOptions> options, ClientTelemetry telemetry)
 {
     public async Task<StreamSubscription> SubscribeAsync(long fromOffset, CancellationToken cancellationToken)
     {
@@ -19,7 +19,7 @@ internal sealed class StreamConsumer(StreamConnectionFactory connectionFactory, 
         {
             // The apply span continues the delivery's or the publisher's trace (see StreamMessage).
             TraceFor = ClientTelemetry.Source,
-            OnReceived = telemetry is null ? null : message =>
+            OnReceived = message =>
             {
                 if (message.Offset is { } offset)
                     telemetry.Received(offset);

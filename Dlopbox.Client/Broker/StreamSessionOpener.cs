@@ -41,7 +41,7 @@ internal sealed partial class StreamSessionOpener(
                 var plan = StreamResumePlan.Decide(savedEpoch, watermark, head);
                 var subscription = await consumer.SubscribeAsync(plan.From, stoppingToken);
                 if (_outage.Succeeded() is { } ended)
-                    Log.StreamRestored(logger, ended.Duration.TotalSeconds);
+                    LogStreamRestored(logger, ended.Duration.TotalSeconds);
                 return (subscription, plan);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -51,28 +51,25 @@ internal sealed partial class StreamSessionOpener(
                     : ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
                 if (_outage.Failed())
                 {
-                    Log.StreamUnavailable(logger, reason);
+                    LogStreamUnavailable(logger, reason);
                     progress.SetPhase(ClientPhase.Disconnected);
                     progress.RecordError($"event stream unavailable: {reason}");
                 }
                 else
                 {
-                    Log.StillUnavailable(logger, reason);
+                    LogStillUnavailable(logger, reason);
                 }
             }
             await backoff.WaitAsync(stoppingToken);
         }
     }
 
-    private static partial class Log
-    {
-        [LoggerMessage(LogLevel.Warning, "Event stream unavailable: {Reason}; retrying")]
-        public static partial void StreamUnavailable(ILogger logger, string reason);
+    [LoggerMessage(LogLevel.Warning, "Event stream unavailable: {Reason}; retrying")]
+    private static partial void LogStreamUnavailable(ILogger logger, string reason);
 
-        [LoggerMessage(LogLevel.Debug, "Event stream still unavailable: {Reason}")]
-        public static partial void StillUnavailable(ILogger logger, string reason);
+    [LoggerMessage(LogLevel.Debug, "Event stream still unavailable: {Reason}")]
+    private static partial void LogStillUnavailable(ILogger logger, string reason);
 
-        [LoggerMessage(LogLevel.Information, "Event stream available again after {Seconds:0.0} s")]
-        public static partial void StreamRestored(ILogger logger, double seconds);
-    }
+    [LoggerMessage(LogLevel.Information, "Event stream available again after {Seconds:0.0} s")]
+    private static partial void LogStreamRestored(ILogger logger, double seconds);
 }

@@ -18,6 +18,7 @@ public sealed partial class StreamPublisher : IAsyncDisposable
     private readonly StreamTopology _topology;
     private readonly StreamEpoch _epoch;
     private readonly ILogger<StreamPublisher> _logger;
+    private readonly TimeProvider _time;
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly Counter<long> _sent;
     private readonly Histogram<double> _duration;
@@ -30,8 +31,10 @@ public sealed partial class StreamPublisher : IAsyncDisposable
         StreamTopology topology,
         StreamEpoch epoch,
         IMeterFactory meterFactory,
+        TimeProvider time,
         ILogger<StreamPublisher> logger)
     {
+        _time = time;
         _connections = connections;
         _topology = topology;
         _epoch = epoch;
@@ -81,7 +84,7 @@ public sealed partial class StreamPublisher : IAsyncDisposable
                 };
                 if (spans is not null)
                     spans[i] = InterfaceTelemetry.StartAppend(records[i], traceParents?[i] ?? default, _topology.StreamName);
-                started[i] = Stopwatch.GetTimestamp();
+                started[i] = _time.GetTimestamp();
                 // RabbitMQ.Client starts its publisher span under Activity.Current (the change's span) and
                 // injects that span's traceparent into the headers: nothing to inject here.
                 confirms[i] = channel.BasicPublishAsync(string.Empty, _topology.StreamName, mandatory: true,
@@ -128,7 +131,7 @@ public sealed partial class StreamPublisher : IAsyncDisposable
                 await Task.WhenAll(confirms).ContinueWith(static all => _ = all.Exception, TaskScheduler.Default);
                 throw;
             }
-            _duration.Record(Stopwatch.GetElapsedTime(started[i]).TotalSeconds, tags);
+            _duration.Record(_time.GetElapsedTime(started[i]).TotalSeconds, tags);
             if (spans?[i] is { } span)
             {
                 span.Stop();

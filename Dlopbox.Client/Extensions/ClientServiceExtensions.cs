@@ -14,7 +14,7 @@ using Microsoft.Extensions.Options;
 
 namespace Dlopbox.Client.Extensions;
 
-internal static class Extensions
+internal static class ClientServiceExtensions
 {
     /// <summary>Longest a download may wait for response headers; the body then streams without a deadline.</summary>
     private static readonly TimeSpan FileAttemptTimeout = TimeSpan.FromSeconds(30);
