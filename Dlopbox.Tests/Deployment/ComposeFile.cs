@@ -47,30 +47,22 @@ internal static class ComposeFile
     /// <summary>Runs compose's own `config` with an env file; returns the resolved model, or the failure.</summary>
     public static (JsonObject? Model, Tool.Result Result) Config(IReadOnlyDictionary<string, string> envFile, IReadOnlyList<string>? files = null)
     {
-        var envPath = System.IO.Path.GetTempFileName();
-        try
+        using var env = new EnvFile(envFile);
+        var fileArgs = (files ?? DefaultFiles).SelectMany(f => new[] { "-f", f }).ToList();
+        var (command, prefix) = Command();
+        if (command == "docker")
         {
-            File.WriteAllLines(envPath, envFile.Select(kv => $"{kv.Key}={kv.Value}"));
-            var fileArgs = (files ?? DefaultFiles).SelectMany(f => new[] { "-f", f }).ToList();
-            var (command, prefix) = Command();
-            if (command == "docker")
-            {
-                var v2 = Tool.Run(command, [.. prefix, "--env-file", envPath, .. fileArgs, "config", "--format", "json"]);
-                return (v2.ExitCode == 0 ? JsonNode.Parse(v2.Stdout)!.AsObject() : null, v2);
-            }
+            var v2 = Tool.Run(command, [.. prefix, "--env-file", env.Path, .. fileArgs, "config", "--format", "json"]);
+            return (v2.ExitCode == 0 ? JsonNode.Parse(v2.Stdout)!.AsObject() : null, v2);
+        }
 
-            var v1 = Tool.Run(command, ["--env-file", envPath, .. fileArgs, "config"]);
-            if (v1.ExitCode != 0)
-                return (null, v1);
-            var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-            var json = Tool.Run(python, ["-c", "import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"], stdin: v1.Stdout);
-            Assert.True(json.ExitCode == 0, $"could not convert compose's YAML to JSON with PyYAML: {json.Output}");
-            return (JsonNode.Parse(json.Stdout)!.AsObject(), v1);
-        }
-        finally
-        {
-            File.Delete(envPath);
-        }
+        var v1 = Tool.Run(command, ["--env-file", env.Path, .. fileArgs, "config"]);
+        if (v1.ExitCode != 0)
+            return (null, v1);
+        var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+        var json = Tool.Run(python, ["-c", "import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"], stdin: v1.Stdout);
+        Assert.True(json.ExitCode == 0, $"could not convert compose's YAML to JSON with PyYAML: {json.Output}");
+        return (JsonNode.Parse(json.Stdout)!.AsObject(), v1);
     }
 
     private static bool HasComposePlugin() =>

@@ -14,7 +14,7 @@ internal sealed class ComposeProject : IDisposable
     private readonly (string Command, string[] Prefix) _compose;
     private readonly string[] _fileArgs;
     private readonly Dictionary<string, string> _environment;
-    private readonly string _envFile;
+    private readonly EnvFile _envFile;
     private readonly ITestOutputHelper _output;
     private bool _down;
 
@@ -26,8 +26,7 @@ internal sealed class ComposeProject : IDisposable
         Name = "dlopboxtest" + Guid.NewGuid().ToString("N")[..10];
         _fileArgs = [.. files.SelectMany(f => new[] { "-f", f })];
         _environment = new Dictionary<string, string>(environment);
-        _envFile = Path.GetTempFileName();
-        File.WriteAllLines(_envFile, _environment.Select(kv => $"{kv.Key}={kv.Value}"));
+        _envFile = new EnvFile(_environment);
     }
 
     public string Name { get; }
@@ -35,7 +34,7 @@ internal sealed class ComposeProject : IDisposable
     /// <summary>compose with this project's name, env file and files; the variables are also in its environment,
     /// where compose reads them first (so none of the caller's own environment leaks into the interpolation).</summary>
     public Tool.Result Run(IEnumerable<string> args, int timeoutSeconds = 300) =>
-        Tool.Run(_compose.Command, [.. _compose.Prefix, "--project-name", Name, "--env-file", _envFile, .. _fileArgs, .. args],
+        Tool.Run(_compose.Command, [.. _compose.Prefix, "--project-name", Name, "--env-file", _envFile.Path, .. _fileArgs, .. args],
             environment: _environment, timeoutSeconds: timeoutSeconds);
 
     /// <summary>Runs compose and fails the test, with compose's output, unless it exits 0.</summary>
@@ -116,7 +115,7 @@ internal sealed class ComposeProject : IDisposable
         }
         finally
         {
-            File.Delete(_envFile);
+            _envFile.Dispose();
         }
     }
 

@@ -174,18 +174,4 @@ public sealed class DockerCliTests(ITestOutputHelper output)
             [.. Tool.Run("docker", [.. command, "--filter", $"label={Label}={name}"]).Stdout
                 .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
-
-    /// <summary>The settings as a .env file of the test's own, so a user's .env is never read.</summary>
-    private sealed class EnvFile : IDisposable
-    {
-        public EnvFile(IReadOnlyDictionary<string, string> settings)
-        {
-            Path = System.IO.Path.GetTempFileName();
-            File.WriteAllLines(Path, settings.Select(kv => $"{kv.Key}={kv.Value}"));
-        }
-
-        public string Path { get; }
-
-        public void Dispose() => File.Delete(Path);
-    }
 }

@@ -15,25 +15,17 @@ public sealed class StreamSubscriptionTests : IAsyncLifetime
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
     private static readonly StreamSubscriptionOptions Options = new(Prefetch: 10);
 
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "dlopbox-subscription-" + Guid.NewGuid().ToString("N"));
-    private readonly BrokerUser _writer = BrokerUser.Interface("writer-secret");
-    private readonly BrokerUser _reader = BrokerUser.Client("reader-secret", Stream);
-    private EmbeddedRabbitMq _broker = null!;
+    private StreamTestBroker _broker = null!;
 
-    public async Task InitializeAsync() =>
-        _broker = await EmbeddedRabbitMq.StartAsync(_dir, [_writer, _reader], echo: false, CancellationToken.None);
+    public async Task InitializeAsync() => _broker = await StreamTestBroker.StartAsync(Stream);
 
-    public async Task DisposeAsync()
-    {
-        await _broker.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _broker.DisposeAsync();
 
     [Fact]
     public async Task Subscription_DeliversTypedRecordsFromTheOffsetAskedFor_InOrder()
     {
         await PublishAsync([Record("d0"), Record("d1"), Record("d2"), Record("d3"), Record("d4")]);
-        await using var connection = await ConnectAsync(_reader);
+        await using var connection = await _broker.ConnectAsync(_broker.Reader);
         await using var subscription = await StreamSubscription.OpenAsync(connection, Stream, 2, Options, CancellationToken.None);
 
         // The broker starts at the chunk holding the offset asked for: older messages may come first, never later ones.
@@ -60,8 +52,8 @@ public sealed class StreamSubscriptionTests : IAsyncLifetime
     [Fact]
     public async Task Subscription_ReportsABodyThatIsNotARecord_AsAnErrorWithItsOffset()
     {
-        await PublishRawAsync([JsonSerializer.SerializeToUtf8Bytes(Record("ok"), DlopboxJsonContext.Default.ChangeRecord), Encoding.UTF8.GetBytes("not json"), Encoding.UTF8.GetBytes("null")]);
-        await using var connection = await ConnectAsync(_reader);
+        await _broker.DeclareAndPublishAsync([JsonSerializer.SerializeToUtf8Bytes(Record("ok"), DlopboxJsonContext.Default.ChangeRecord), Encoding.UTF8.GetBytes("not json"), Encoding.UTF8.GetBytes("null")]);
+        await using var connection = await _broker.ConnectAsync(_broker.Reader);
         await using var subscription = await StreamSubscription.OpenAsync(connection, Stream, 0, Options, CancellationToken.None);
 
         var messages = await ReadUntilAsync(subscription, offset: 2);
@@ -77,7 +69,7 @@ public sealed class StreamSubscriptionTests : IAsyncLifetime
     public async Task Subscription_EndsWithAReason_WhenItsConnectionCloses()
     {
         await PublishAsync([Record("d0")]);
-        var connection = await ConnectAsync(_reader);
+        var connection = await _broker.ConnectAsync(_broker.Reader);
         await using var subscription = await StreamSubscription.OpenAsync(connection, Stream, 0, Options, CancellationToken.None);
         await ReadUntilAsync(subscription, offset: 0);
 
@@ -94,11 +86,11 @@ public sealed class StreamSubscriptionTests : IAsyncLifetime
     public async Task Subscription_EndsWithAReason_WhenTheBrokerGoesAway()
     {
         await PublishAsync([Record("d0")]);
-        await using var connection = await ConnectAsync(_reader);
+        await using var connection = await _broker.ConnectAsync(_broker.Reader);
         await using var subscription = await StreamSubscription.OpenAsync(connection, Stream, 0, Options, CancellationToken.None);
         await ReadUntilAsync(subscription, offset: 0);
 
-        await _broker.StopAsync();
+        await _broker.Broker.StopAsync();
         await AssertEndsAsync(subscription);
         Assert.NotNull(subscription.EndReason);
     }
@@ -107,13 +99,13 @@ public sealed class StreamSubscriptionTests : IAsyncLifetime
     public async Task Disposing_EndsTheSubscriptionButLeavesAConnectionItDoesNotOwnOpen()
     {
         await PublishAsync([Record("d0")]);
-        await using var connection = await ConnectAsync(_reader);
+        await using var connection = await _broker.ConnectAsync(_broker.Reader);
         var subscription = await StreamSubscription.OpenAsync(connection, Stream, 0, Options, CancellationToken.None);
         await subscription.DisposeAsync();
         Assert.Equal("stopped", subscription.EndReason);
         Assert.True(connection.IsOpen);
 
-        var owning = await ConnectAsync(_reader);
+        var owning = await _broker.ConnectAsync(_broker.Reader);
         var owned = await StreamSubscription.OpenAsync(owning, Stream, 0, Options with { OwnsConnection = true }, CancellationToken.None);
         await owned.DisposeAsync();
         Assert.False(owning.IsOpen);
@@ -122,7 +114,7 @@ public sealed class StreamSubscriptionTests : IAsyncLifetime
     [Fact]
     public async Task Open_FailsLikeTheBroker_OnAMissingStream_AndLeavesTheConnectionToItsOwner()
     {
-        await using var connection = await ConnectAsync(_reader);
+        await using var connection = await _broker.ConnectAsync(_broker.Reader);
         var missing = await Assert.ThrowsAsync<OperationInterruptedException>(() =>
             StreamSubscription.OpenAsync(connection, Stream, 0, Options with { OwnsConnection = true }, CancellationToken.None));
         Assert.Equal((ushort)404, missing.ShutdownReason?.ReplyCode);
@@ -155,19 +147,6 @@ public sealed class StreamSubscriptionTests : IAsyncLifetime
         Assert.True(subscription.Messages.Completion.IsCompleted);
     }
 
-    private async Task<IConnection> ConnectAsync(BrokerUser user) =>
-        await new ConnectionFactory { Uri = new Uri(user.AmqpUri(_broker.Port)) }.CreateConnectionAsync();
-
     private Task PublishAsync(ChangeRecord[] records) =>
-        PublishRawAsync(records.Select(r => JsonSerializer.SerializeToUtf8Bytes(r, DlopboxJsonContext.Default.ChangeRecord)).ToArray());
-
-    private async Task PublishRawAsync(byte[][] bodies)
-    {
-        await using var connection = await ConnectAsync(_writer);
-        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        await channel.QueueDeclareAsync(Stream, durable: true, exclusive: false, autoDelete: false,
-            arguments: new Dictionary<string, object?> { ["x-queue-type"] = "stream" });
-        foreach (var body in bodies)
-            await channel.BasicPublishAsync(string.Empty, Stream, mandatory: true, new BasicProperties { DeliveryMode = DeliveryModes.Persistent }, body);
-    }
+        _broker.DeclareAndPublishAsync(records.Select(r => JsonSerializer.SerializeToUtf8Bytes(r, DlopboxJsonContext.Default.ChangeRecord)).ToArray());
 }
