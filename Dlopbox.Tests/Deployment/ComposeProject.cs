@@ -76,15 +76,7 @@ internal sealed class ComposeProject : IDisposable
     }
 
     /// <summary>Each container's state and health and the end of every service's log, for a failed test.</summary>
-    public void WriteDiagnostics()
-    {
-        foreach (var id in Containers())
-        {
-            var state = Tool.Run("docker", ["inspect", "-f", "{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", id]).Stdout.Trim();
-            _output.WriteLine($"--- {state}");
-            _output.WriteLine(Tail(Tool.Run("docker", ["logs", "--tail", "40", id]).Output, 40));
-        }
-    }
+    public void WriteDiagnostics() => DockerContainer.WriteDiagnostics(_output, Containers());
 
     /// <summary>`down -v`: removes the containers, the network and every volume (named and anonymous) of the project.</summary>
     public Tool.Result Down()

@@ -157,11 +157,7 @@ public sealed class DockerCliTests(ITestOutputHelper output)
         }
         catch
         {
-            foreach (var container in Labelled("ps", "-a", "--format", "{{.Names}}"))
-            {
-                output.WriteLine($"--- {container}: {Tool.Run("docker", ["inspect", "-f", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", container]).Stdout.Trim()}");
-                output.WriteLine(ComposeProject.Tail(Tool.Run("docker", ["logs", "--tail", "40", container]).Output, 40));
-            }
+            DockerContainer.WriteDiagnostics(output, Labelled("ps", "-a", "--format", "{{.Names}}"));
             throw;
         }
         finally

@@ -1,3 +1,5 @@
+using Xunit.Abstractions;
+
 namespace Dlopbox.Tests.Deployment;
 
 /// <summary>
@@ -34,6 +36,17 @@ internal sealed class DockerContainer : IDisposable
     }
 
     public string Logs() => Tool.Run("docker", ["logs", "--tail", "60", Name]).Output;
+
+    /// <summary>For a failed test: each container's state and health, and the end of its log.</summary>
+    public static void WriteDiagnostics(ITestOutputHelper output, IEnumerable<string> containers)
+    {
+        foreach (var container in containers)
+        {
+            var state = Tool.Run("docker", ["inspect", "-f", "{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", container]).Stdout.Trim();
+            output.WriteLine($"--- {state}");
+            output.WriteLine(ComposeProject.Tail(Tool.Run("docker", ["logs", "--tail", "40", container]).Output, 40));
+        }
+    }
 
     public void Dispose() => Tool.Run("docker", ["rm", "-f", "-v", Name]);
 }
